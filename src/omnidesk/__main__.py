@@ -1,0 +1,5 @@
+"""`python -m omnidesk` runs the CLI."""
+
+from omnidesk.cli import main
+
+main()

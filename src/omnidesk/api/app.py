@@ -1,0 +1,44 @@
+"""The API app (composition root #1): health, the desk's API and every connector's webhooks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from omnidesk import __version__
+from omnidesk.api.routes import health
+from omnidesk.api.webhooks import WebhookRouter
+from omnidesk.desk import Desk
+from omnidesk.services.intake import DeskIntake
+from omnidesk.services.pipeline import Dispatcher, resolve_dispatcher
+from omnidesk.settings import Settings
+
+
+def create_app(
+    settings: Settings, *, desk: Desk | None = None, dispatcher: Dispatcher | None = None
+) -> FastAPI:
+    """Build the app; the desk (config + connectors) is loaded now, so errors show at start."""
+    desk = desk or Desk.load(settings)
+    dispatcher = dispatcher or resolve_dispatcher(settings.dispatcher)
+    intake = DeskIntake(desk, dispatcher)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(
+        title="omnidesk",
+        version=__version__,
+        docs_url="/docs",
+        openapi_url="/api/v1/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.desk = desk
+    app.state.intake = intake
+    app.include_router(health.router)
+    app.mount("/webhooks", WebhookRouter(desk, intake, settings.max_body_bytes))
+
+    return app

@@ -1,0 +1,145 @@
+"""Load the TOML config file: connectors (with ${ENV} secrets), teams and routing; every error at once."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from omnidesk.errors import ConfigError
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class TeamConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    categories: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    lead: str | None = None
+
+
+class RoutingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default_team: str = "general"
+
+
+class DeskInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = "TP官方客服"
+    name_en: str = "TP Customer Service"
+    default_language: str = "zh"
+    time_zone: str = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    """The parsed file. Connector tables are plain dicts here; the registry validates them."""
+
+    path: Path | None
+    connectors: list[dict[str, Any]] = field(default_factory=list)
+    teams: tuple[TeamConfig, ...] = ()
+    routing: RoutingConfig = RoutingConfig()
+    desk: DeskInfo = DeskInfo()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def load(path: Path, environ: Mapping[str, str] | None = None, *, required: bool = False) -> DeskConfig:
+    """Read and check the file; raise ConfigError listing every problem with its table and key."""
+    env = os.environ if environ is None else environ
+    if not path.exists():
+        if required:
+            raise ConfigError(f"{path}: config file not found")
+        return DeskConfig(path=None)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    errors: list[str] = []
+    connectors = _connector_tables(path, data.pop("connectors", []), env, errors)
+    teams = _section(path, "teams", data.pop("teams", []), TeamConfig, errors, many=True)
+    routing = _section(path, "routing", data.pop("routing", {}), RoutingConfig, errors)
+    desk = _section(path, "desk", data.pop("desk", {}), DeskInfo, errors)
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return DeskConfig(
+        path=path,
+        connectors=connectors,
+        teams=tuple(teams or ()),
+        routing=routing or RoutingConfig(),
+        desk=desk or DeskInfo(),
+        extra=expand(data, env, errors, where=str(path)),
+    )
+
+
+def _connector_tables(
+    path: Path, tables: Any, env: Mapping[str, str], errors: list[str]
+) -> list[dict[str, Any]]:
+    if not isinstance(tables, list):
+        errors.append(f"{path}: 'connectors' must be an array of tables ([[connectors]])")
+        return []
+    out: list[dict[str, Any]] = []
+    names: set[str] = set()
+    for index, table in enumerate(tables):
+        label = f"{path}: connectors[{index}] ({table.get('name', '?')})"
+        expanded = expand(table, env, errors, where=label)
+        name = expanded.get("name")
+        if name in names:
+            errors.append(f"{label}.name: duplicate connector name {name!r}")
+        names.add(name)
+        out.append(expanded)
+    return out
+
+
+def expand(value: Any, env: Mapping[str, str], errors: list[str], where: str, key: str = "") -> Any:
+    """Replace ${VAR} in strings with the environment's value; a missing variable is an error."""
+    if isinstance(value, dict):
+        return {k: expand(v, env, errors, where, f"{key}.{k}" if key else k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand(v, env, errors, where, key) for v in value]
+    if not isinstance(value, str):
+        return value
+
+    def _sub(match: re.Match[str]) -> str:
+        var = match.group(1)
+        if var not in env:
+            errors.append(f"{where}.{key}: environment variable {var} is not set")
+            return ""
+        return env[var]
+
+    return _ENV_REF.sub(_sub, value)
+
+
+def _section(
+    path: Path, name: str, data: Any, model: type[BaseModel], errors: list[str], many: bool = False
+) -> Any:
+    items = data if many else [data]
+    if many and not isinstance(data, list):
+        errors.append(f"{path}: '{name}' must be an array of tables ([[{name}]])")
+        return None
+    parsed = []
+    for index, item in enumerate(items):
+        where = f"{path}: {name}[{index}]" if many else f"{path}: [{name}]"
+        try:
+            parsed.append(model.model_validate(item))
+        except ValidationError as exc:
+            errors.extend(format_validation(where, exc))
+    return parsed if many else (parsed[0] if parsed else None)
+
+
+def format_validation(where: str, exc: ValidationError) -> list[str]:
+    """One line per pydantic error: `where.key: message` (input values are not echoed: secrets)."""
+    lines = []
+    for err in exc.errors(include_input=False, include_url=False):
+        key = ".".join(str(p) for p in err["loc"]) or "(table)"
+        lines.append(f"{where}.{key}: {err['msg']}")
+    return lines

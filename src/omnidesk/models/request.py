@@ -1,0 +1,58 @@
+"""The request: the one record a desk works on, whatever channel it came from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, Text
+from sqlmodel import Field, SQLModel
+
+from omnidesk.models.base import EnumString, UTCDateTime, utcnow
+
+
+class RequestStatus(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (RequestStatus.NEW, RequestStatus.OPEN, RequestStatus.PENDING)
+
+
+OPEN_STATUSES = (RequestStatus.NEW, RequestStatus.OPEN, RequestStatus.PENDING)
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class Request(SQLModel, table=True):
+    __table_args__ = (Index("ix_request_customer_status", "customer_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    channel: str = Field(max_length=32)
+    connector_id: int = Field(foreign_key="connector.id")
+    subject: str | None = Field(default=None, sa_type=Text)
+    category: str | None = Field(default=None, max_length=32)
+    category_confidence: float | None = None
+    needs_triage: bool = False
+    priority: Priority = Field(default=Priority.NORMAL, sa_type=EnumString(Priority, 8))
+    language: str | None = Field(default=None, max_length=8)
+    status: RequestStatus = Field(default=RequestStatus.NEW, sa_type=EnumString(RequestStatus, 16))
+    team: str | None = Field(default=None, max_length=64)
+    assignee: str | None = Field(default=None, max_length=64)
+    first_response_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolution_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_message_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

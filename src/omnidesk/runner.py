@@ -1,0 +1,110 @@
+"""How `omnidesk up`, `api`, `worker` and `demo` run: embedded Redis, migrations, the process tree."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+import structlog
+
+from omnidesk.embedded import EmbeddedRedis
+from omnidesk.settings import Settings
+from omnidesk.supervise import ProcessTree, omnidesk_command
+
+log = structlog.get_logger(__name__)
+
+
+@contextmanager
+def redis_for(settings: Settings) -> Iterator[str]:
+    """The configured Redis, or an embedded one started (and stopped) around the block."""
+    if settings.redis_url:
+        yield settings.redis_url
+        return
+    embedded = EmbeddedRedis(settings.data_dir).start()
+    os.environ["OMNIDESK_REDIS_URL"] = embedded.url
+    try:
+        yield embedded.url
+    finally:
+        embedded.stop()
+
+
+def _with_redis(settings: Settings, url: str) -> Settings:
+    return settings.model_copy(update={"redis_url": url})
+
+
+def run_api(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from omnidesk.api.app import create_app
+
+    with redis_for(settings) as url:
+        settings = _with_redis(settings, url)
+        _dramatiq_broker(settings, url)
+        app = create_app(settings)
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+
+
+def _dramatiq_broker(settings: Settings, url: str) -> None:
+    """The API enqueues through the same broker the workers consume."""
+    from workers.broker import build_broker, install
+
+    install(build_broker(settings, url))
+
+
+def run_worker(settings: Settings, processes: int | None, threads: int | None) -> int:
+    from omnidesk.desk import Desk
+    from workers.schedule import Scheduler
+
+    with redis_for(settings) as url:
+        settings = _with_redis(settings, url)
+        Desk.load(settings)  # fail now on a bad config, and sync connectors
+        _dramatiq_broker(settings, url)
+        scheduler = Scheduler(url, settings.sweep_interval_seconds)
+        scheduler.start()
+        tree = ProcessTree()
+        tree.install_signal_handlers()
+        env = {**os.environ, "OMNIDESK_REDIS_URL": url}
+        tree.start("dramatiq", [
+            sys.executable, "-m", "dramatiq", "workers.entry",
+            "--processes", str(processes or settings.worker_processes),
+            "--threads", str(threads or settings.worker_threads),
+        ], env=env)
+        code = tree.wait()
+        scheduler.stop()
+        return code
+
+
+def run_up(settings: Settings, host: str, port: int, extra_env: dict[str, str] | None = None,
+           on_ready: object = None) -> int:
+    from omnidesk.desk import Desk
+    from omnidesk.migrate import upgrade
+
+    upgrade(settings)
+    with redis_for(settings) as url:
+        Desk.load(_with_redis(settings, url))  # check the config before starting anything
+        env = {**os.environ, **(extra_env or {}), "OMNIDESK_REDIS_URL": url}
+        tree = ProcessTree()
+        tree.install_signal_handlers()
+        tree.start("api", omnidesk_command("api", "--host", host, "--port", str(port)), env=env)
+        tree.start("worker", omnidesk_command("worker"), env=env)
+        log.info("omnidesk_up", url=f"http://{host}:{port}", docs=f"http://{host}:{port}/docs")
+        if callable(on_ready):
+            on_ready(tree)
+        return tree.wait()
+
+
+def run_demo(settings: Settings, host: str, port: int, count: int, interval: float) -> int:
+    from fakes.demo import DemoTraffic, demo_environment
+
+    env, fakes = demo_environment(settings, host, port)
+    os.environ.update(env)
+    demo_settings = Settings()
+    traffic = DemoTraffic(env, count=count, interval=interval)
+    try:
+        return run_up(demo_settings, host, port, extra_env=env, on_ready=lambda _tree: traffic.start())
+    finally:
+        traffic.stop()
+        for fake in fakes:
+            fake.stop()

@@ -1,0 +1,41 @@
+"""Reply templates in zh and en: files under config/templates/{lang}/, with built-in defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from string import Template
+
+SHORT_CHANNELS = frozenset({"twilio", "sms", "wechat", "weibo", "webchat", "voice"})
+
+DEFAULTS: dict[tuple[str, str], str] = {
+    ("zh", "acknowledgement_short"): "【$desk_name】已收到您的消息，请求号 #$request_id，客服会尽快回复您。",
+    ("en", "acknowledgement_short"): (
+        "$desk_name: we got your message (request #$request_id) and will reply soon."
+    ),
+    ("zh", "acknowledgement"): (
+        "您好，\n\n感谢您联系$desk_name。我们已收到您的请求，请求号为 #$request_id。\n"
+        "客服人员会尽快回复您；回复本邮件即可补充信息。\n\n$desk_name"
+    ),
+    ("en", "acknowledgement"): (
+        "Hello,\n\nThank you for contacting $desk_name. We have received your request "
+        "#$request_id.\nAn agent will reply as soon as possible; reply to this mail to add "
+        "anything.\n\n$desk_name"
+    ),
+}
+
+
+def render(
+    name: str, language: str | None, channel: str, values: dict[str, object], base: Path | None
+) -> str:
+    """Render template `name` (short form on chat-like channels) in zh or en."""
+    lang = language if language in ("zh", "en") else "zh"
+    key = f"{name}_short" if channel in SHORT_CHANNELS and (lang, f"{name}_short") in DEFAULTS else name
+    text = _from_file(base, lang, key) or DEFAULTS[(lang, key)]
+    return Template(text).safe_substitute({k: str(v) for k, v in values.items()}).strip()
+
+
+def _from_file(base: Path | None, lang: str, key: str) -> str | None:
+    if base is None:
+        return None
+    path = base / lang / f"{key}.txt"
+    return path.read_text(encoding="utf-8") if path.is_file() else None

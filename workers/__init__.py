@@ -1,0 +1,1 @@
+"""Dramatiq workers: the pipeline actors, the send actor and scheduled jobs (thin; services do the work)."""

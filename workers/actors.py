@@ -1,0 +1,26 @@
+"""Every actor, and the stage-name → actor map the dispatcher and sweeper use."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from workers.outbound import send_reply
+from workers.pipeline import (
+    classify_request,
+    ingest_message,
+    record_outcome,
+    respond_to_request,
+    route_request,
+)
+from workers.schedule import sweep_stuck
+
+STAGE_ACTORS: dict[str, dramatiq.Actor] = {
+    "ingest": ingest_message,
+    "classify": classify_request,
+    "route": route_request,
+    "respond": respond_to_request,
+    "record": record_outcome,
+    "send": send_reply,
+}
+
+__all__ = ["STAGE_ACTORS", "send_reply", "sweep_stuck"]

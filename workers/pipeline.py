@@ -1,0 +1,57 @@
+"""The pipeline actors, one per stage (order: omnidesk.services.pipeline.STAGES).
+
+Each takes a message id, runs its stage once inside one transaction, then enqueues what follows.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+
+from omnidesk.db import unit_of_work
+from omnidesk.services import classify, ingest, record, respond, route
+from omnidesk.services.pipeline import run_stage
+from workers import runtime
+from workers.dispatch import dispatch_all
+
+
+@dramatiq.actor(queue_name="ingest")
+def ingest_message(message_id: int) -> None:
+    """Stage 1: resolve the customer and attach the message to its request."""
+    with unit_of_work(runtime.settings()) as session:
+        tasks = run_stage(session, "ingest", message_id, ingest.run)
+    dispatch_all(tasks)
+
+
+@dramatiq.actor(queue_name="classify")
+def classify_request(message_id: int) -> None:
+    """Stage 2: label the message's request (category, priority, language)."""
+    labeller = runtime.labeller()
+    with unit_of_work(runtime.settings()) as session:
+        tasks = run_stage(session, "classify", message_id, lambda s, m: classify.run(s, m, labeller))
+    dispatch_all(tasks)
+
+
+@dramatiq.actor(queue_name="route")
+def route_request(message_id: int) -> None:
+    """Stage 3: give the request its team."""
+    config = runtime.desk().config
+    with unit_of_work(runtime.settings()) as session:
+        tasks = run_stage(session, "route", message_id, lambda s, m: route.run(s, m, config))
+    dispatch_all(tasks)
+
+
+@dramatiq.actor(queue_name="respond")
+def respond_to_request(message_id: int) -> None:
+    """Stage 4: queue the automatic answer as an outbound row."""
+    config = runtime.desk().config
+    with unit_of_work(runtime.settings()) as session:
+        tasks = run_stage(session, "respond", message_id, lambda s, m: respond.run(s, m, config))
+    dispatch_all(tasks)
+
+
+@dramatiq.actor(queue_name="record")
+def record_outcome(message_id: int) -> None:
+    """Stage 5: close the message's journey in the event log."""
+    with unit_of_work(runtime.settings()) as session:
+        tasks = run_stage(session, "record", message_id, record.run)
+    dispatch_all(tasks)
