@@ -1,0 +1,1 @@
+"""Wire-level fakes of the providers omnidesk talks to (protocols.md section 5)."""
