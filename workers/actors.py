@@ -23,4 +23,6 @@ STAGE_ACTORS: dict[str, dramatiq.Actor] = {
     "send": send_reply,
 }
 
-__all__ = ["STAGE_ACTORS", "send_reply", "sweep_stuck"]
+ALL_ACTORS: tuple[dramatiq.Actor, ...] = (*STAGE_ACTORS.values(), sweep_stuck)
+
+__all__ = ["ALL_ACTORS", "STAGE_ACTORS", "send_reply", "sweep_stuck"]

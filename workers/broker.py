@@ -47,14 +47,12 @@ def build_broker(settings: Settings, redis_url: str) -> RedisBroker:
 
 def install(broker: dramatiq.Broker) -> dramatiq.Broker:
     """Make `broker` the global broker and move every declared actor onto it."""
-    import workers.actors  # noqa: F401 - declares every actor
+    from workers.actors import ALL_ACTORS
 
-    previous = dramatiq.get_broker()
     dramatiq.set_broker(broker)
-    for name in list(previous.actors):
-        actor = previous.get_actor(name)
+    for actor in ALL_ACTORS:
         actor.broker = broker
-        if name not in broker.actors:
+        if actor.actor_name not in broker.actors:
             broker.declare_actor(actor)
     return broker
 

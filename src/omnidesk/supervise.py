@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,14 +15,15 @@ log = structlog.get_logger(__name__)
 
 
 class ProcessTree:
-    """Children started in their own process groups; when one dies or we are signalled, all stop."""
+    """Children in our own process group (a crash of the group takes them all); when one dies
+    or we are signalled, we stop the others."""
 
     def __init__(self) -> None:
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.stopping = threading.Event()
 
     def start(self, name: str, args: Sequence[str], env: dict[str, str] | None = None) -> None:
-        process = subprocess.Popen(list(args), env=env, start_new_session=True)
+        process = subprocess.Popen(list(args), env=env)
         self.children.append((name, process))
         log.info("process_started", process=name, pid=process.pid)
 
@@ -48,20 +48,20 @@ class ProcessTree:
         for name, process in reversed(self.children):
             if process.poll() is None:
                 log.info("process_stopping", process=name)
-                _signal_group(process, signal.SIGTERM)
+                _signal(process, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for name, process in reversed(self.children):
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 log.warning("process_killed", process=name)
-                _signal_group(process, signal.SIGKILL)
+                _signal(process, signal.SIGKILL)
                 process.wait()
 
 
-def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
+def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
     try:
-        os.killpg(process.pid, sig)
+        process.send_signal(sig)
     except ProcessLookupError:
         pass
 

@@ -1,0 +1,77 @@
+"""Must-not-miss rules and priority cues from the configuration, compiled once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from omnidesk.triage.config import Rule, Sentiment, TriageConfig, priority_rank
+
+_SHOUTED = re.compile(r"\b[A-Z]{5,}\b")
+_REPEATED_MARKS = re.compile(r"[!?！？]{3,}")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """What the rules found in one message."""
+
+    category: str | None
+    """The category forced by the first category rule that fired, if any."""
+    rule: str | None
+    """That rule's name."""
+    confidence: float
+    """That rule's confidence."""
+    priority: Priority | None
+    """The highest priority of every rule that fired."""
+    fired: tuple[str, ...]
+    """Names of every rule that fired, in configuration order."""
+
+
+NO_HIT = RuleHit(None, None, 0.0, None, ())
+
+
+def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+class Rules:
+    """The configured rules: `check` runs them all on a normalised message."""
+
+    def __init__(self, config: TriageConfig) -> None:
+        self._rules: tuple[tuple[Rule, re.Pattern[str]], ...] = tuple(
+            (rule, _compile(rule.patterns)) for rule in config.rules
+        )
+        self._sentiment = config.sentiment
+        self._negative = _compile(config.sentiment.negative) if config.sentiment.negative else None
+
+    def check(self, text: str, channel: str | None = None) -> RuleHit:
+        """Run every rule on `text` (normalised, case kept) from `channel`."""
+        fired: list[Rule] = []
+        for rule, pattern in self._rules:
+            if rule.channels and channel not in rule.channels:
+                continue
+            if pattern.search(text):
+                fired.append(rule)
+        if not fired:
+            return NO_HIT
+        deciding = next((rule for rule in fired if rule.category is not None), None)
+        priorities = [rule.priority for rule in fired if rule.priority is not None]
+        return RuleHit(
+            category=deciding.category if deciding else None,
+            rule=deciding.name if deciding else None,
+            confidence=deciding.confidence if deciding else 0.0,
+            priority=max(priorities, key=priority_rank) if priorities else None,
+            fired=tuple(rule.name for rule in fired),
+        )
+
+    def negativity(self, text: str) -> int:
+        """How many negative cues the message has (words, SHOUTING, !!!)."""
+        count = len(_SHOUTED.findall(text)) + len(_REPEATED_MARKS.findall(text))
+        if self._negative is not None:
+            count += len(self._negative.findall(text))
+        return count
+
+    @property
+    def sentiment(self) -> Sentiment:
+        return self._sentiment
+
