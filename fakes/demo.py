@@ -1,4 +1,4 @@
-"""`omnidesk demo`: local fake providers and a stream of realistic, correctly signed customer messages."""
+"""`omnidesk demo`: local fake providers and a stream of realistic, signed customer messages."""
 
 from __future__ import annotations
 
@@ -28,7 +28,10 @@ CONVERSATIONS: list[tuple[str, list[str]]] = [
     ("+8618600001111", ["请问你们的人工客服几点上班？"]),
     ("+8613700002222", ["付款的时候扣了两次钱，麻烦帮我退一笔"]),
     ("+14155550123", ["Hi, where is my order 9876543210? It was due yesterday."]),
-    ("+447700900123", ["I'd like to return a jacket, it doesn't fit. How do I do that?", "Order 5566778899"]),
+    (
+        "+447700900123",
+        ["I'd like to return a jacket, it doesn't fit. How do I do that?", "Order 5566778899"],
+    ),
     ("+12125550199", ["I can't log in to my account, password reset email never arrives"]),
     ("+8613611112222", ["这款耳机还有货吗？黑色的"]),
     ("+61412345678", ["Is the blue kettle in stock? Do you ship to Australia?"]),
@@ -43,7 +46,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def demo_environment(settings: object, host: str, port: int) -> tuple[dict[str, str], list[FakeTwilio]]:
+def demo_environment(
+    settings: object, host: str, port: int
+) -> tuple[dict[str, str], list[FakeTwilio]]:
     """Start the fake providers and write the demo's config file; return env for the desk."""
     data_dir = Path(getattr(settings, "data_dir", "var"))
     twilio = FakeTwilio(accounts={DEMO_SID: DEMO_TOKEN}, numbers={DEMO_SID: [DEMO_NUMBER]}).start()
@@ -51,10 +56,10 @@ def demo_environment(settings: object, host: str, port: int) -> tuple[dict[str, 
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(
         "# Written by `omnidesk demo`: connectors pointed at local fake providers.\n"
-        "[desk]\nname = \"TP官方客服\"\nname_en = \"TP Customer Service\"\n\n"
-        "[[connectors]]\nname = \"tp-sms\"\nchannel = \"twilio\"\n"
-        f"account_sid = \"{DEMO_SID}\"\nauth_token = \"${{TWILIO_AUTH_TOKEN}}\"\n"
-        f"from_number = \"{DEMO_NUMBER}\"\napi_base_url = \"{twilio.base_url}\"\n",
+        '[desk]\nname = "TP官方客服"\nname_en = "TP Customer Service"\n\n'
+        '[[connectors]]\nname = "tp-sms"\nchannel = "twilio"\n'
+        f'account_sid = "{DEMO_SID}"\nauth_token = "${{TWILIO_AUTH_TOKEN}}"\n'
+        f'from_number = "{DEMO_NUMBER}"\napi_base_url = "{twilio.base_url}"\n',
         encoding="utf-8",
     )
     public = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dramatiq
-import pytest
 import httpx
+import pytest
 import redis
 
 from omnidesk.db import dispose_engines
@@ -51,7 +51,9 @@ def redis_srv(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture(scope="session")
-def postgres(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer | None]:
+def postgres(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PostgresServer | None]:
     if backend != "server":
         yield None
         return
@@ -109,7 +111,9 @@ def configure(settings: Settings) -> Callable[[str], Settings]:
 
 
 @pytest.fixture
-def twilio_desk(configure: Callable[[str], Settings], fake_twilio: factories.FakeTwilio) -> Settings:
+def twilio_desk(
+    configure: Callable[[str], Settings], fake_twilio: factories.FakeTwilio
+) -> Settings:
     """A desk with one Twilio SMS connector (`tp-sms`) pointed at the fake Twilio."""
     os.environ["TWILIO_AUTH_TOKEN"] = factories.TWILIO_TOKEN
     return configure(factories.twilio_toml(fake_twilio.base_url))

@@ -41,13 +41,21 @@ api_base_url = "{api_base_url}"
 
 
 def post_sms(
-    client: httpx.Client, body: str, *, sender: str = CUSTOMER, sid: str | None = None,
-    connector: str = "tp-sms", token: str = TWILIO_TOKEN, signature: str | None = None,
+    client: httpx.Client,
+    body: str,
+    *,
+    sender: str = CUSTOMER,
+    sid: str | None = None,
+    connector: str = "tp-sms",
+    token: str = TWILIO_TOKEN,
+    signature: str | None = None,
 ) -> Any:
     """Post an inbound SMS webhook to the app, signed as Twilio signs it."""
     params = sms_params(TWILIO_SID, sender, TWILIO_NUMBER, body, message_sid=sid)
     url = f"{client.base_url}/webhooks/{connector}/sms"
-    headers = {"X-Twilio-Signature": signature if signature is not None else sign(token, url, params)}
+    headers = {
+        "X-Twilio-Signature": signature if signature is not None else sign(token, url, params)
+    }
     response = client.post(url, data=params, headers=headers)
     response.params = params  # type: ignore[attr-defined]
     return response

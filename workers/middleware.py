@@ -11,7 +11,9 @@ import structlog
 class LogContext(dramatiq.Middleware):
     """Binds the actor name and the message id (the actor's only argument) to structlog."""
 
-    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message[Any]) -> None:
+    def before_process_message(
+        self, broker: dramatiq.Broker, message: dramatiq.Message[Any]
+    ) -> None:
         structlog.contextvars.clear_contextvars()
         bound: dict[str, Any] = {"actor": message.actor_name, "task_id": message.message_id}
         if message.args:
@@ -19,7 +21,11 @@ class LogContext(dramatiq.Middleware):
         structlog.contextvars.bind_contextvars(**bound)
 
     def after_process_message(
-        self, broker: dramatiq.Broker, message: dramatiq.Message[Any], *, result: Any = None,
+        self,
+        broker: dramatiq.Broker,
+        message: dramatiq.Message[Any],
+        *,
+        result: Any = None,
         exception: BaseException | None = None,
     ) -> None:
         structlog.contextvars.clear_contextvars()

@@ -27,7 +27,9 @@ def classify_request(message_id: int) -> None:
     """Stage 2: label the message's request (category, priority, language)."""
     labeller = runtime.labeller()
     with unit_of_work(runtime.settings()) as session:
-        tasks = run_stage(session, "classify", message_id, lambda s, m: classify.run(s, m, labeller))
+        tasks = run_stage(
+            session, "classify", message_id, lambda s, m: classify.run(s, m, labeller)
+        )
     dispatch_all(tasks)
 
 

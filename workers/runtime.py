@@ -16,7 +16,9 @@ _desk: Desk | None = None
 _labeller: Labeller | None = None
 
 
-def configure(settings: Settings, desk: Desk | None = None, labeller: Labeller | None = None) -> None:
+def configure(
+    settings: Settings, desk: Desk | None = None, labeller: Labeller | None = None
+) -> None:
     """Fix this process's settings (and optionally desk and labeller); tests call this."""
     global _settings, _desk, _labeller
     with _lock:

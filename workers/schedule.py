@@ -34,7 +34,9 @@ class Scheduler(threading.Thread):
     A Redis `SET NX PX` per (job, tick) elects one enqueuer per tick; the job itself is idempotent.
     """
 
-    def __init__(self, redis_url: str, interval: float, jobs: list[dramatiq.Actor] | None = None) -> None:
+    def __init__(
+        self, redis_url: str, interval: float, jobs: list[dramatiq.Actor] | None = None
+    ) -> None:
         super().__init__(name="omnidesk-scheduler", daemon=True)
         self.client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
         self.interval = interval

@@ -27,4 +27,8 @@ class TwilioConfig(ConnectorConfig):
         return self
 
     def account_identity(self) -> tuple[str, ...]:
-        return (self.channel, self.account_sid, self.from_number or self.messaging_service_sid or "")
+        return (
+            self.channel,
+            self.account_sid,
+            self.from_number or self.messaging_service_sid or "",
+        )

@@ -57,7 +57,11 @@ class TwilioConnector:
 
     def send(self, reply: OutboundReply) -> SendResult:
         """See `Connector.send`."""
-        callback = self.env.webhook_url(self.config.name, "status") if self.config.status_callbacks else None
+        callback = (
+            self.env.webhook_url(self.config.name, "status")
+            if self.config.status_callbacks
+            else None
+        )
         params = outbound.message_params(
             reply, self.config.from_number, self.config.messaging_service_sid, callback
         )
@@ -76,7 +80,10 @@ class TwilioConnector:
         except (TwilioException, requests.RequestException) as exc:
             raise TransientError(f"cannot list Twilio messages: {exc}") from exc
         for message in recent:
-            if message.body == reply.text[: outbound.MAX_BODY] and message.direction == "outbound-api":
+            if (
+                message.body == reply.text[: outbound.MAX_BODY]
+                and message.direction == "outbound-api"
+            ):
                 return SendResult(provider_message_id=str(message.sid), status="sent")
         return None
 
@@ -88,7 +95,9 @@ class TwilioConnector:
         async def sms(request: Request) -> Response:
             params, raw = await self._verified(request, intake)
             message = inbound.parse_sms(params, self.config.name)
-            await run_in_threadpool(intake.accept, message, raw, "application/x-www-form-urlencoded")
+            await run_in_threadpool(
+                intake.accept, message, raw, "application/x-www-form-urlencoded"
+            )
             return Response(EMPTY_TWIML, media_type="text/xml")
 
         @router.post("/status")
@@ -98,7 +107,9 @@ class TwilioConnector:
             if report is not None:
                 sid, state, code = report
                 reason = outbound.REASONS.get(int(code)) if code and code.isdigit() else None
-                await run_in_threadpool(intake.update_delivery, self.config.name, sid, state, code, reason)
+                await run_in_threadpool(
+                    intake.update_delivery, self.config.name, sid, state, code, reason
+                )
             return Response(status_code=204)
 
         return router

@@ -1,4 +1,4 @@
-"""Build Twilio Messages API calls and map Twilio's errors to transient or permanent (protocols 1.6)."""
+"""Build Twilio Messages API calls; map its errors to transient or permanent (protocols 1.6)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,12 @@ REASONS = {
 MAX_BODY = 1600
 
 
-def message_params(reply: OutboundReply, from_number: str | None, service_sid: str | None,
-                   status_callback: str | None) -> dict[str, Any]:
+def message_params(
+    reply: OutboundReply,
+    from_number: str | None,
+    service_sid: str | None,
+    status_callback: str | None,
+) -> dict[str, Any]:
     """Keyword arguments for `client.messages.create`."""
     params: dict[str, Any] = {"to": reply.to, "body": reply.text[:MAX_BODY]}
     if service_sid:

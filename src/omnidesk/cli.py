@@ -1,4 +1,4 @@
-"""The `omnidesk` command (composition root #2): run the desk, manage the database, read requests."""
+"""The `omnidesk` command (composition root #2): run the desk, migrate, read requests."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from rich.table import Table
 from omnidesk.errors import ConfigError
 from omnidesk.settings import Settings, get_settings
 
-app = typer.Typer(help="omnidesk: one request record from every customer channel.", no_args_is_help=True)
+app = typer.Typer(
+    help="omnidesk: one request record from every customer channel.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 requests_app = typer.Typer(help="Read and work requests.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -122,8 +124,21 @@ def requests_list(
         return
     table = Table("id", "status", "channel", "category", "priority", "lang", "team", "subject")
     for row in rows:
-        table.add_row(*(str(row.get(k) or "") for k in
-                        ("id", "status", "channel", "category", "priority", "language", "team", "subject")))
+        table.add_row(
+            *(
+                str(row.get(k) or "")
+                for k in (
+                    "id",
+                    "status",
+                    "channel",
+                    "category",
+                    "priority",
+                    "language",
+                    "team",
+                    "subject",
+                )
+            )
+        )
     Console().print(table)
 
 
@@ -148,7 +163,16 @@ def requests_show(request_id: int, json_out: JsonOpt = False) -> None:
 def _print_request(record: dict[str, Any]) -> None:
     console = Console()
     console.print(f"[bold]#{record['id']}[/bold] {record.get('subject') or ''}", highlight=False)
-    for key in ("status", "channel", "connector", "category", "priority", "language", "team", "assignee"):
+    for key in (
+        "status",
+        "channel",
+        "connector",
+        "category",
+        "priority",
+        "language",
+        "team",
+        "assignee",
+    ):
         console.print(f"  {key}: {record.get(key)}", highlight=False, markup=False)
     console.print("messages:")
     for m in record["messages"]:
@@ -156,8 +180,11 @@ def _print_request(record: dict[str, Any]) -> None:
         console.print(f"  {arrow} [{m['status']}] {m['text']}", highlight=False, markup=False)
     console.print("events:")
     for e in record["events"]:
-        console.print(f"  {e['at']} {e['kind']} {json.dumps(e['data'], ensure_ascii=False)}",
-                      highlight=False, markup=False)
+        console.print(
+            f"  {e['at']} {e['kind']} {json.dumps(e['data'], ensure_ascii=False)}",
+            highlight=False,
+            markup=False,
+        )
 
 
 def _print_json(data: Any) -> None:

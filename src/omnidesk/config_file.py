@@ -1,4 +1,4 @@
-"""Load the TOML config file: connectors (with ${ENV} secrets), teams and routing; every error at once."""
+"""Load the TOML config: connectors (${ENV} secrets), teams, routing; every error at once."""
 
 from __future__ import annotations
 
@@ -53,7 +53,9 @@ class DeskConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def load(path: Path, environ: Mapping[str, str] | None = None, *, required: bool = False) -> DeskConfig:
+def load(
+    path: Path, environ: Mapping[str, str] | None = None, *, required: bool = False
+) -> DeskConfig:
     """Read and check the file; raise ConfigError listing every problem with its table and key."""
     env = os.environ if environ is None else environ
     if not path.exists():
@@ -103,7 +105,9 @@ def _connector_tables(
 def expand(value: Any, env: Mapping[str, str], errors: list[str], where: str, key: str = "") -> Any:
     """Replace ${VAR} in strings with the environment's value; a missing variable is an error."""
     if isinstance(value, dict):
-        return {k: expand(v, env, errors, where, f"{key}.{k}" if key else k) for k, v in value.items()}
+        return {
+            k: expand(v, env, errors, where, f"{key}.{k}" if key else k) for k, v in value.items()
+        }
     if isinstance(value, list):
         return [expand(v, env, errors, where, key) for v in value]
     if not isinstance(value, str):

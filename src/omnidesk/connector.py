@@ -172,7 +172,9 @@ def load_registry() -> Registry:
             log.warning("connector_unavailable", channel=ep.name, reason=str(exc))
             continue
         if cls.channel != ep.name:
-            raise ConfigError(f"entry point {ep.name!r} names a connector of channel {cls.channel!r}")
+            raise ConfigError(
+                f"entry point {ep.name!r} names a connector of channel {cls.channel!r}"
+            )
         if ep.name in classes and classes[ep.name] is not cls:
             raise ConfigError(f"two connectors claim channel {ep.name!r}")
         classes[ep.name] = cls

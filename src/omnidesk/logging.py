@@ -48,5 +48,7 @@ def configure_logging(settings: Settings) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _identity(_logger: object, _name: str, event_dict: structlog.types.EventDict) -> structlog.types.EventDict:
+def _identity(
+    _logger: object, _name: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
     return event_dict

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict
 
 from omnidesk.inbound import Attachment
@@ -22,6 +24,9 @@ class OutboundReply(BaseModel):
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
     automatic: bool = False
+    # When the customer last wrote on this channel: chat providers only allow replies inside a
+    # window after it (WeChat 48 h, Weibo 48 h), so a connector can refuse before calling.
+    last_inbound_at: datetime | None = None
 
 
 class SendResult(BaseModel):

@@ -1,11 +1,11 @@
-"""How `omnidesk up`, `api`, `worker` and `demo` run: embedded Redis, migrations, the process tree."""
+"""How `omnidesk up`, `api`, `worker` and `demo` run: embedded Redis, migrations, processes."""
 
 from __future__ import annotations
 
 import os
 import sys
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import structlog
 
@@ -66,18 +66,32 @@ def run_worker(settings: Settings, processes: int | None, threads: int | None) -
         tree = ProcessTree()
         tree.install_signal_handlers()
         env = {**os.environ, "OMNIDESK_REDIS_URL": url}
-        tree.start("dramatiq", [
-            sys.executable, "-m", "dramatiq", "workers.entry",
-            "--processes", str(processes or settings.worker_processes),
-            "--threads", str(threads or settings.worker_threads),
-        ], env=env)
+        tree.start(
+            "dramatiq",
+            [
+                sys.executable,
+                "-m",
+                "dramatiq",
+                "workers.entry",
+                "--processes",
+                str(processes or settings.worker_processes),
+                "--threads",
+                str(threads or settings.worker_threads),
+            ],
+            env=env,
+        )
         code = tree.wait()
         scheduler.stop()
         return code
 
 
-def run_up(settings: Settings, host: str, port: int, extra_env: dict[str, str] | None = None,
-           on_ready: object = None) -> int:
+def run_up(
+    settings: Settings,
+    host: str,
+    port: int,
+    extra_env: dict[str, str] | None = None,
+    on_ready: object = None,
+) -> int:
     from omnidesk.desk import Desk
     from omnidesk.migrate import upgrade
 
@@ -103,7 +117,9 @@ def run_demo(settings: Settings, host: str, port: int, count: int, interval: flo
     demo_settings = Settings()
     traffic = DemoTraffic(env, count=count, interval=interval)
     try:
-        return run_up(demo_settings, host, port, extra_env=env, on_ready=lambda _tree: traffic.start())
+        return run_up(
+            demo_settings, host, port, extra_env=env, on_ready=lambda _tree: traffic.start()
+        )
     finally:
         traffic.stop()
         for fake in fakes:

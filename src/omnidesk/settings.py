@@ -1,4 +1,4 @@
-"""Settings from the environment (OMNIDESK_*): where data lives, which servers, which config file."""
+"""Settings from the environment (OMNIDESK_*): where data lives, which servers and config."""
 
 from __future__ import annotations
 

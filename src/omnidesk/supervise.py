@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -60,10 +61,8 @@ class ProcessTree:
 
 
 def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         process.send_signal(sig)
-    except ProcessLookupError:
-        pass
 
 
 def omnidesk_command(*args: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Durability contract: a killed worker or a Redis outage delays messages but loses or doubles none."""
+"""Durability: a killed worker or a Redis outage delays messages, loses or doubles none."""
 
 from __future__ import annotations
 
@@ -38,7 +38,10 @@ def _worker_env(settings) -> dict[str, str]:
 def _start_worker(settings, log) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "omnidesk", "worker", "--processes", "1", "--threads", "4"],
-        env=_worker_env(settings), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=_worker_env(settings),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -50,7 +53,9 @@ def _counts(settings) -> tuple[int, int]:
 
 def _sent(settings) -> int:
     with Session(get_engine(settings)) as session:
-        outbound = session.exec(select(Message).where(Message.direction == Direction.OUTBOUND)).all()
+        outbound = session.exec(
+            select(Message).where(Message.direction == Direction.OUTBOUND)
+        ).all()
     return sum(m.status in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED) for m in outbound)
 
 
@@ -61,7 +66,9 @@ def test_worker_killed_mid_pipeline_loses_and_doubles_nothing(
     # Given slow replies, so the kill lands while sends and stages are in flight
     fake_twilio.hang_next(0.3, count=len(customers))
     for number in customers:
-        assert post_sms(client, f"订单 {number[-6:]} 什么时候到？", sender=number).status_code == 200
+        assert (
+            post_sms(client, f"订单 {number[-6:]} 什么时候到？", sender=number).status_code == 200
+        )
 
     with open(tmp_path / "worker.log", "ab") as log:
         first = _start_worker(twilio_desk, log)

@@ -1,4 +1,4 @@
-"""The send actor against fake Twilio's failures: transient ones retried, permanent ones failed once."""
+"""The send actor against fake Twilio's failures: transient ones retried, permanent failed."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from sqlmodel import Session, select
 from omnidesk.db import get_engine
 from omnidesk.models import DeliveryStatus, Event, Message
 from tests.factories import post_sms, wait_until
-
 
 SENT_OR_LATER = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
 
@@ -51,28 +50,37 @@ def test_invalid_number_fails_the_reply_with_twilio_reason_and_no_retry(
     # A sender Twilio refuses as a recipient (a short code, not E.164: 21211)
     post_sms(client, "hello", sender="10086")
 
-    out = wait_until(lambda: (m := _outbound(twilio_desk)) and m.status == DeliveryStatus.FAILED and m)
+    out = wait_until(
+        lambda: (m := _outbound(twilio_desk)) and m.status == DeliveryStatus.FAILED and m
+    )
     assert out.error_code == "21211"
     assert "not a valid phone number" in (out.error_reason or "")
     assert out.attempts == 1
     failed = _events(twilio_desk, "reply_failed")
-    assert len(failed) == 1 and failed[0].data["error_code"] == "21211"
+    assert len(failed) == 1
+    assert failed[0].data["error_code"] == "21211"
     assert _events(twilio_desk, "reply_retry") == []
 
 
-def test_transient_failures_give_up_after_the_attempt_limit(twilio_desk, client, worker, fake_twilio):
+def test_transient_failures_give_up_after_the_attempt_limit(
+    twilio_desk, client, worker, fake_twilio
+):
     fake_twilio.fail_next(503, 20503, count=50, message="Service Unavailable")
 
     post_sms(client, "anyone there?")
 
-    out = wait_until(lambda: (m := _outbound(twilio_desk)) and m.status == DeliveryStatus.FAILED and m,
-                     timeout=30)
+    out = wait_until(
+        lambda: (m := _outbound(twilio_desk)) and m.status == DeliveryStatus.FAILED and m,
+        timeout=30,
+    )
     assert out.attempts == twilio_desk.send_max_attempts
     assert "gave up" in (out.error_reason or "")
     assert fake_twilio.messages == []
 
 
-def test_undelivered_status_callback_marks_the_reply_failed(twilio_desk, client, worker, fake_twilio):
+def test_undelivered_status_callback_marks_the_reply_failed(
+    twilio_desk, client, worker, fake_twilio
+):
     from tests.factories import CUSTOMER
 
     fake_twilio.script_outcome(CUSTOMER, ["sent", "undelivered"], error_code=30003)

@@ -20,7 +20,9 @@ def _done(settings) -> bool:
         return bool(inbound) and all(m.stage == Stage.DONE for m in inbound)
 
 
-def test_signed_sms_becomes_one_request_and_one_acknowledgement(twilio_desk, client, worker, fake_twilio):
+def test_signed_sms_becomes_one_request_and_one_acknowledgement(
+    twilio_desk, client, worker, fake_twilio
+):
     # When a customer texts the desk
     response = post_sms(client, "我的订单1234567890什么时候发货？")
 
@@ -50,13 +52,17 @@ def test_second_sms_of_a_customer_joins_the_open_request(twilio_desk, client, wo
     with Session(get_engine(twilio_desk)) as session:
         inbound = session.exec(select(Message).where(Message.direction == "inbound")).all()
         assert {m.request_id for m in inbound} == {requests[0].id}
-        kinds = [e.kind for e in session.exec(select(Event).where(Event.request_id == requests[0].id))]
+        kinds = [
+            e.kind for e in session.exec(select(Event).where(Event.request_id == requests[0].id))
+        ]
     assert "message_attached" in kinds
     # Only the opening message is acknowledged.
     assert len(fake_twilio.messages) == 1
 
 
-def test_webhook_delivered_three_times_is_one_message_and_one_reply(twilio_desk, client, worker, fake_twilio):
+def test_webhook_delivered_three_times_is_one_message_and_one_reply(
+    twilio_desk, client, worker, fake_twilio
+):
     first = post_sms(client, "Hello, I need help with a refund")
     sid = first.params["MessageSid"]
     for _ in range(2):

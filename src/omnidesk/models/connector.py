@@ -1,4 +1,4 @@
-"""Connector records: the channel accounts an admin configured (from the TOML file or the console)."""
+"""Connector records: the channel accounts an admin configured (TOML file or console)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ class ConnectorRecord(SQLModel, table=True):
     config: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     config_version: int = 1
     enabled: bool = True
-    state: ConnectorState = Field(default=ConnectorState.READY, sa_type=EnumString(ConnectorState, 16))
+    state: ConnectorState = Field(
+        default=ConnectorState.READY, sa_type=EnumString(ConnectorState, 16)
+    )
     state_reason: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

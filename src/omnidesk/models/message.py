@@ -112,7 +112,9 @@ class Message(SQLModel, table=True):
     stage_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     recoveries: int = 0
     # Outbound: delivery status, provider error and send attempts.
-    status: DeliveryStatus = Field(default=DeliveryStatus.RECEIVED, sa_type=EnumString(DeliveryStatus, 16))
+    status: DeliveryStatus = Field(
+        default=DeliveryStatus.RECEIVED, sa_type=EnumString(DeliveryStatus, 16)
+    )
     error_code: str | None = Field(default=None, max_length=64)
     error_reason: str | None = Field(default=None, sa_type=Text)
     attempts: int = 0

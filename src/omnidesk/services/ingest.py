@@ -28,13 +28,19 @@ def run(session: Session, message: Message) -> list[Task]:
         ident.opted_out = message.automatic == "opt_out"
         session.add(ident)
         events.record(
-            session, message.automatic, message_id=message.id, customer_id=customer.id,
+            session,
+            message.automatic,
+            message_id=message.id,
+            customer_id=customer.id,
             identity=f"{ident.kind}:{ident.address}",
         )
     request, how = find_request(session, message, customer.id)  # type: ignore[arg-type]
     if request is None and message.automatic:
         events.record(
-            session, "automatic_ignored", message_id=message.id, customer_id=customer.id,
+            session,
+            "automatic_ignored",
+            message_id=message.id,
+            customer_id=customer.id,
             reason=message.automatic,
         )
         return []
@@ -45,7 +51,9 @@ def run(session: Session, message: Message) -> list[Task]:
     return []
 
 
-def find_request(session: Session, message: Message, customer_id: int) -> tuple[Request | None, str]:
+def find_request(
+    session: Session, message: Message, customer_id: int
+) -> tuple[Request | None, str]:
     """The request this message continues: its thread first, then its tag, then an open request."""
     thread = message.thread or {}
     ids = [i for i in [thread.get("in_reply_to"), *thread.get("references", [])] if i]
@@ -97,8 +105,13 @@ def _open(session: Session, message: Message, customer_id: int) -> Request:
     session.add(request)
     session.flush()
     events.record(
-        session, "request_opened", request_id=request.id, message_id=message.id,
-        customer_id=customer_id, channel=message.channel, connector_id=message.connector_id,
+        session,
+        "request_opened",
+        request_id=request.id,
+        message_id=message.id,
+        customer_id=customer_id,
+        channel=message.channel,
+        connector_id=message.connector_id,
     )
     return request
 

@@ -46,7 +46,9 @@ class DeskIntake:
         self.desk = desk
         self.settings = desk.settings
         self.dispatcher = dispatcher
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="enqueue") if background else None
+        self._pool = (
+            ThreadPoolExecutor(max_workers=4, thread_name_prefix="enqueue") if background else None
+        )
 
     def accept(self, inbound: InboundMessage, raw: bytes, content_type: str) -> Accepted:
         """See `Intake.accept`."""
@@ -117,12 +119,22 @@ class DeskIntake:
         with unit_of_work(self.settings) as session:
             payload = _raw(session, raw, content_type)
             held = QuarantinedPayload(
-                connector_id=connector_id, raw_payload_id=payload.id, reason=reason  # type: ignore[arg-type]
+                connector_id=connector_id,
+                raw_payload_id=payload.id,
+                reason=reason,  # type: ignore[arg-type]
             )
             session.add(held)
             session.flush()
-            events.record(session, "quarantined", connector_id=connector_id, reason=reason, quarantine_id=held.id)
-        log.warning("message_quarantined", connector=connector, reason=reason, quarantine_id=held.id)
+            events.record(
+                session,
+                "quarantined",
+                connector_id=connector_id,
+                reason=reason,
+                quarantine_id=held.id,
+            )
+        log.warning(
+            "message_quarantined", connector=connector, reason=reason, quarantine_id=held.id
+        )
         return held.id  # type: ignore[return-value]
 
     def public_url(self, request: Request) -> str:
@@ -158,7 +170,10 @@ def _find(
 
 def _raw(session: Session, raw: bytes, content_type: str) -> RawPayload:
     payload = RawPayload(
-        sha256=hashlib.sha256(raw).hexdigest(), content_type=content_type, size=len(raw), content=raw
+        sha256=hashlib.sha256(raw).hexdigest(),
+        content_type=content_type,
+        size=len(raw),
+        content=raw,
     )
     session.add(payload)
     session.flush()

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Protocol
 
+import structlog
 from sqlmodel import Session, select
 
 from omnidesk.models import Message, Stage, utcnow
+
+log = structlog.get_logger(__name__)
 
 STAGES: tuple[str, ...] = ("ingest", "classify", "route", "respond", "record")
 SEND = "send"
@@ -58,7 +61,7 @@ StageBody = Callable[[Session, Message], list[Task] | None]
 
 
 def lock_message(session: Session, message_id: int) -> Message | None:
-    """Load a message for update (a row lock on PostgreSQL; SQLite is serialised by BEGIN IMMEDIATE)."""
+    """Load a message for update (row lock on PostgreSQL; SQLite serialises by BEGIN IMMEDIATE)."""
     stmt = select(Message).where(Message.id == message_id).with_for_update()
     return session.exec(stmt).first()
 
@@ -68,9 +71,12 @@ def run_stage(session: Session, stage: str, message_id: int, body: StageBody) ->
     message = lock_message(session, message_id)
     if message is None or message.stage != stage:
         return []
+    structlog.contextvars.bind_contextvars(message_id=message_id, request_id=message.request_id)
     extra = body(session, message) or []
+    structlog.contextvars.bind_contextvars(request_id=message.request_id)
     advance(message, next_stage(stage))
     session.add(message)
+    log.info("stage_completed", stage=stage, next_stage=str(message.stage))
     follow = [] if message.stage == Stage.DONE else [Task(str(message.stage), message_id)]
     return extra + follow
 

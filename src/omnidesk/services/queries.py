@@ -10,7 +10,11 @@ from omnidesk.models import ConnectorRecord, Customer, Event, Identity, Message,
 
 
 def list_requests(
-    session: Session, *, status: str | None = None, channel: str | None = None, limit: int = 50,
+    session: Session,
+    *,
+    status: str | None = None,
+    channel: str | None = None,
+    limit: int = 50,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     stmt = select(Request).order_by(col(Request.id).desc()).offset(offset).limit(limit)

@@ -55,15 +55,22 @@ def queue_reply(
         sender=to_message.recipient,
         subject=request.subject,
         text=text,
-        thread={"in_reply_to": to_message.provider_message_id,
-                "references": (to_message.thread or {}).get("references", [])},
+        thread={
+            "in_reply_to": to_message.provider_message_id,
+            "references": (to_message.thread or {}).get("references", []),
+        },
         status=DeliveryStatus.PENDING,
     )
     session.add(reply)
     session.flush()
     events.record(
-        session, "reply_queued", request_id=request.id, message_id=reply.id, kind=kind,
-        author=author, in_reply_to=to_message.id,
+        session,
+        "reply_queued",
+        request_id=request.id,
+        message_id=reply.id,
+        kind=kind,
+        author=author,
+        in_reply_to=to_message.id,
     )
     return reply
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from omnidesk.inbound import Attachment
-from omnidesk.models import DeliveryStatus, Message, Request, utcnow
+from omnidesk.models import DeliveryStatus, Direction, Message, Request, utcnow
 from omnidesk.outbound import OutboundReply, SendResult
 from omnidesk.services import events
 from omnidesk.services.pipeline import lock_message
-
 
 _STATUSES = frozenset(str(s) for s in DeliveryStatus)
 
@@ -31,7 +31,9 @@ class RetryPolicy:
         return int(base * random.uniform(0.8, 1.2))
 
 
-def claim(session: Session, message_id: int, stale_after: timedelta) -> tuple[OutboundReply, bool] | None:
+def claim(
+    session: Session, message_id: int, stale_after: timedelta
+) -> tuple[OutboundReply, bool] | None:
     """Take a pending row for sending; None if another worker has it or it is done.
 
     Returns the reply and whether this is the resumption of an interrupted send (a row left in
@@ -50,10 +52,20 @@ def claim(session: Session, message_id: int, stale_after: timedelta) -> tuple[Ou
     message.attempts += 1
     message.updated_at = now
     session.add(message)
-    return to_reply(message), resumed
+    return to_reply(message, last_inbound_at(session, message)), resumed
 
 
-def to_reply(message: Message) -> OutboundReply:
+def last_inbound_at(session: Session, reply: Message) -> datetime | None:
+    """When the recipient last wrote to this connector (opens the chat providers' reply window)."""
+    stmt = (
+        select(func.max(Message.received_at))
+        .where(Message.direction == Direction.INBOUND, Message.connector_id == reply.connector_id)
+        .where(Message.sender == reply.recipient)
+    )
+    return session.exec(stmt).first()
+
+
+def to_reply(message: Message, last_inbound: datetime | None = None) -> OutboundReply:
     thread = message.thread or {}
     return OutboundReply(
         message_id=message.id,  # type: ignore[arg-type]
@@ -66,6 +78,7 @@ def to_reply(message: Message) -> OutboundReply:
         in_reply_to=thread.get("in_reply_to"),
         references=tuple(thread.get("references") or ()),
         automatic=message.kind == "acknowledgement",
+        last_inbound_at=last_inbound,
     )
 
 
@@ -85,8 +98,12 @@ def mark_sent(session: Session, message_id: int, result: SendResult) -> None:
             request.first_responded_at = message.sent_at
             session.add(request)
     events.record(
-        session, "replied", request_id=message.request_id, message_id=message.id,
-        provider_message_id=result.provider_message_id, kind=message.kind,
+        session,
+        "replied",
+        request_id=message.request_id,
+        message_id=message.id,
+        provider_message_id=result.provider_message_id,
+        kind=message.kind,
         attempts=message.attempts,
     )
 
@@ -100,8 +117,13 @@ def mark_failed(session: Session, message_id: int, code: str | None, reason: str
     message.updated_at = utcnow()
     session.add(message)
     events.record(
-        session, "reply_failed", request_id=message.request_id, message_id=message.id,
-        error_code=code, error_reason=reason, attempts=message.attempts,
+        session,
+        "reply_failed",
+        request_id=message.request_id,
+        message_id=message.id,
+        error_code=code,
+        error_reason=reason,
+        attempts=message.attempts,
     )
 
 
@@ -113,7 +135,9 @@ def defer(
     message = lock_message(session, message_id)
     assert message is not None
     if message.attempts >= policy.max_attempts:
-        mark_failed(session, message_id, code, f"gave up after {message.attempts} attempts: {reason}")
+        mark_failed(
+            session, message_id, code, f"gave up after {message.attempts} attempts: {reason}"
+        )
         return None
     delay_ms = policy.backoff_ms(message.attempts)
     message.status = DeliveryStatus.PENDING
@@ -123,7 +147,13 @@ def defer(
     message.next_attempt_at = message.updated_at + timedelta(milliseconds=delay_ms)
     session.add(message)
     events.record(
-        session, "reply_retry", request_id=message.request_id, message_id=message.id,
-        error_code=code, error_reason=reason, attempts=message.attempts, retry_in_ms=delay_ms,
+        session,
+        "reply_retry",
+        request_id=message.request_id,
+        message_id=message.id,
+        error_code=code,
+        error_reason=reason,
+        attempts=message.attempts,
+        retry_in_ms=delay_ms,
     )
     return delay_ms

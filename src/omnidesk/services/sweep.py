@@ -40,14 +40,21 @@ def _stuck_stages(session: Session, stuck_after: timedelta, max_recoveries: int)
         if message.recoveries > max_recoveries:
             message.stage = Stage.QUARANTINED
             events.record(
-                session, "quarantined", request_id=message.request_id, message_id=message.id,
+                session,
+                "quarantined",
+                request_id=message.request_id,
+                message_id=message.id,
                 reason=f"stuck in stage {stage} after {max_recoveries} recoveries",
             )
         else:
             tasks.append(Task(stage, message.id))  # type: ignore[arg-type]
             events.record(
-                session, "recovered", request_id=message.request_id, message_id=message.id,
-                stage=stage, recoveries=message.recoveries,
+                session,
+                "recovered",
+                request_id=message.request_id,
+                message_id=message.id,
+                stage=stage,
+                recoveries=message.recoveries,
             )
         message.stage_changed_at = now
         session.add(message)

@@ -8,7 +8,10 @@ from string import Template
 SHORT_CHANNELS = frozenset({"twilio", "sms", "wechat", "weibo", "webchat", "voice"})
 
 DEFAULTS: dict[tuple[str, str], str] = {
-    ("zh", "acknowledgement_short"): "【$desk_name】已收到您的消息，请求号 #$request_id，客服会尽快回复您。",
+    (
+        "zh",
+        "acknowledgement_short",
+    ): "【$desk_name】已收到您的消息，请求号 #$request_id，客服会尽快回复您。",
     ("en", "acknowledgement_short"): (
         "$desk_name: we got your message (request #$request_id) and will reply soon."
     ),
@@ -29,7 +32,11 @@ def render(
 ) -> str:
     """Render template `name` (short form on chat-like channels) in zh or en."""
     lang = language if language in ("zh", "en") else "zh"
-    key = f"{name}_short" if channel in SHORT_CHANNELS and (lang, f"{name}_short") in DEFAULTS else name
+    key = (
+        f"{name}_short"
+        if channel in SHORT_CHANNELS and (lang, f"{name}_short") in DEFAULTS
+        else name
+    )
     text = _from_file(base, lang, key) or DEFAULTS[(lang, key)]
     return Template(text).safe_substitute({k: str(v) for k, v in values.items()}).strip()
 
