@@ -34,7 +34,12 @@ from omnidesk.embedded import EmbeddedRedis  # noqa: E402
 SID = "AC0123456789abcdef0123456789abcdef"
 TOKEN = "bench-token"
 NUMBER = "+15005550006"
-TEXTS = ["我的订单{n}什么时候发货？", "Where is my order {n}?", "我要退货，订单{n}", "Refund for {n} please"]
+TEXTS = [
+    "我的订单{n}什么时候发货？",
+    "Where is my order {n}?",
+    "我要退货，订单{n}",
+    "Refund for {n} please",
+]
 
 
 def free_port() -> int:
@@ -73,17 +78,39 @@ def post_all(base: str, count: int, concurrency: int) -> list[float]:
     return latencies
 
 
-def run_omnidesk(args: argparse.Namespace, env: dict[str, str], fake: FakeTwilio) -> dict[str, float]:
+def run_omnidesk(
+    args: argparse.Namespace, env: dict[str, str], fake: FakeTwilio
+) -> dict[str, float]:
     port = free_port()
     env = {**env, "OMNIDESK_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    subprocess.run([sys.executable, "-m", "omnidesk", "db", "upgrade"], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "omnidesk", "db", "upgrade"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     procs = [
-        subprocess.Popen([sys.executable, "-m", "omnidesk", "api", "--port", str(port)], env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, "-m", "omnidesk", "worker", "--processes",
-                          str(args.processes), "--threads", str(args.threads)], env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen(
+            [sys.executable, "-m", "omnidesk", "api", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "omnidesk",
+                "worker",
+                "--processes",
+                str(args.processes),
+                "--threads",
+                str(args.threads),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
     ]
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
@@ -115,9 +142,21 @@ def run_baseline(args: argparse.Namespace, env: dict[str, str]) -> float:
     client = redis.Redis.from_url(env["OMNIDESK_REDIS_URL"])
     client.delete("bench:noop:done")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "dramatiq", "noop_chain", "--processes", str(args.processes),
-         "--threads", str(args.threads), "--path", str(Path(__file__).parent)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "dramatiq",
+            "noop_chain",
+            "--processes",
+            str(args.processes),
+            "--threads",
+            str(args.threads),
+            "--path",
+            str(Path(__file__).parent),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         sys.path.insert(0, str(Path(__file__).parent))
@@ -177,10 +216,14 @@ def main() -> None:
         if embedded:
             embedded.stop()
     print(f"database: {database.split('@')[-1]}   redis: {'embedded' if embedded else 'external'}")
-    print(f"workers: {args.processes} processes x {args.threads} threads, "
-          f"{args.concurrency} concurrent webhook senders, {args.messages} messages")
-    print(f"omnidesk end to end: {result['rate']:8.1f} messages/s "
-          f"({result['elapsed']:.1f} s until the last reply reached Twilio)")
+    print(
+        f"workers: {args.processes} processes x {args.threads} threads, "
+        f"{args.concurrency} concurrent webhook senders, {args.messages} messages"
+    )
+    print(
+        f"omnidesk end to end: {result['rate']:8.1f} messages/s "
+        f"({result['elapsed']:.1f} s until the last reply reached Twilio)"
+    )
     print(f"webhook latency:     p50 {result['p50']:6.1f} ms   p99 {result['p99']:6.1f} ms")
     print(f"raw Dramatiq chain:  {raw:8.1f} chains/s (6 no-op hops, same broker and workers)")
     print(f"ratio omnidesk / raw: {result['rate'] / raw:.3f}")

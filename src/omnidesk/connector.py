@@ -171,6 +171,10 @@ def load_registry() -> Registry:
             unavailable[ep.name] = f"install the package it needs ({exc.name or exc})"
             log.warning("connector_unavailable", channel=ep.name, reason=str(exc))
             continue
+        except AttributeError as exc:
+            unavailable[ep.name] = f"its entry point {ep.value!r} is broken ({exc})"
+            log.error("connector_unavailable", channel=ep.name, reason=str(exc))
+            continue
         if cls.channel != ep.name:
             raise ConfigError(
                 f"entry point {ep.name!r} names a connector of channel {cls.channel!r}"
