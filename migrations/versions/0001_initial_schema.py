@@ -184,6 +184,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_message_request_id"), ["request_id"], unique=False)
         batch_op.create_index("ix_message_stage", ["stage", "stage_changed_at"], unique=False)
         batch_op.create_index("ix_message_status", ["status", "updated_at"], unique=False)
+        batch_op.create_index("ix_message_sender", ["connector_id", "sender"], unique=False)
+        batch_op.create_index("ix_message_provider_id", ["provider_message_id"], unique=False)
 
     op.create_table(
         "event",
@@ -257,6 +259,8 @@ def downgrade() -> None:
 
     op.drop_table("event")
     with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.drop_index("ix_message_provider_id")
+        batch_op.drop_index("ix_message_sender")
         batch_op.drop_index("ix_message_status")
         batch_op.drop_index("ix_message_stage")
         batch_op.drop_index(batch_op.f("ix_message_request_id"))

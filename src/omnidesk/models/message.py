@@ -80,6 +80,8 @@ class Message(SQLModel, table=True):
         UniqueConstraint("connector_id", "provider_message_id", name="uq_message_provider_id"),
         Index("ix_message_stage", "stage", "stage_changed_at"),
         Index("ix_message_status", "status", "updated_at"),
+        Index("ix_message_sender", "connector_id", "sender"),
+        Index("ix_message_provider_id", "provider_message_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
