@@ -61,6 +61,16 @@ def postgres(
         yield server
 
 
+@pytest.fixture(scope="session")
+def triage_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One trained classifier for the whole session (training takes about a second)."""
+    from omnidesk.triage.train import ensure_model
+
+    directory = tmp_path_factory.mktemp("triage")
+    ensure_model(directory)
+    return directory
+
+
 @pytest.fixture
 def database_url(tmp_path: Path, postgres: PostgresServer | None) -> str:
     if postgres is None:
@@ -69,7 +79,9 @@ def database_url(tmp_path: Path, postgres: PostgresServer | None) -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str, redis_srv: RedisServer) -> Iterator[Settings]:
+def settings(
+    tmp_path: Path, database_url: str, redis_srv: RedisServer, triage_model_dir: Path
+) -> Iterator[Settings]:
     """Fresh settings for one test: its own database (migrated) and an empty Redis."""
     redis.Redis.from_url(redis_srv.url).flushall()
     config = tmp_path / "omnidesk.toml"
@@ -81,6 +93,7 @@ def settings(tmp_path: Path, database_url: str, redis_srv: RedisServer) -> Itera
         redis_url=redis_srv.url,
         public_url=f"http://127.0.0.1:{free_port()}",
         config=config,
+        model_dir=triage_model_dir,
         stuck_after_seconds=2,
         sweep_interval_seconds=0.5,
         send_min_backoff_ms=50,

@@ -34,6 +34,7 @@ def env(settings) -> dict[str, str]:
         "OMNIDESK_DATABASE_URL": settings.resolved_database_url,
         "OMNIDESK_DATA_DIR": str(settings.data_dir),
         "OMNIDESK_CONFIG": str(settings.config),
+        "OMNIDESK_MODEL_DIR": str(settings.triage_model_dir),
         "OMNIDESK_LOG_FORMAT": "json",
     }
 

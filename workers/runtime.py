@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 
 from omnidesk.desk import Desk
-from omnidesk.services.classify import KeywordLabeller, Labeller
+from omnidesk.services.classify import Labeller, TriageLabeller
 from omnidesk.services.send import RetryPolicy
 from omnidesk.settings import Settings, get_settings
 
@@ -44,7 +44,7 @@ def labeller() -> Labeller:
     global _labeller
     with _lock:
         if _labeller is None:
-            _labeller = KeywordLabeller()
+            _labeller = TriageLabeller(settings().triage_model_dir)
         return _labeller
 
 

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from omnidesk.errors import ConfigError
 from omnidesk.settings import Settings, get_settings
+from omnidesk.triage.cli import classifier_app, classify_command
 
 app = typer.Typer(
     help="omnidesk: one request record from every customer channel.", no_args_is_help=True
@@ -21,6 +22,10 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 requests_app = typer.Typer(help="Read and work requests.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(requests_app, name="requests")
+app.add_typer(classifier_app, name="classifier")
+app.command(
+    "classify", help='Classify JSON lines {"text": ...} from stdin; one JSON line out each.'
+)(classify_command)
 
 HostOpt = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
 PortOpt = Annotated[int, typer.Option("--port", help="Port to listen on.")]

@@ -34,6 +34,14 @@ def _with_redis(settings: Settings, url: str) -> Settings:
     return settings.model_copy(update={"redis_url": url})
 
 
+def prepare_classifier(settings: Settings) -> None:
+    """Train the default classifier once here, not in every worker process at first use."""
+    from omnidesk.triage.train import ensure_model
+
+    version = ensure_model(settings.triage_model_dir)
+    log.info("classifier_ready", version=version, model_dir=str(settings.triage_model_dir))
+
+
 def run_api(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
@@ -60,6 +68,7 @@ def run_worker(settings: Settings, processes: int | None, threads: int | None) -
     with redis_for(settings) as url:
         settings = _with_redis(settings, url)
         Desk.load(settings)  # fail now on a bad config, and sync connectors
+        prepare_classifier(settings)
         _dramatiq_broker(settings, url)
         scheduler = Scheduler(url, settings.sweep_interval_seconds)
         scheduler.start()
@@ -96,6 +105,7 @@ def run_up(
     from omnidesk.migrate import upgrade
 
     upgrade(settings)
+    prepare_classifier(settings)
     with redis_for(settings) as url:
         Desk.load(_with_redis(settings, url))  # check the config before starting anything
         env = {**os.environ, **(extra_env or {}), "OMNIDESK_REDIS_URL": url}
@@ -124,3 +134,19 @@ def run_demo(settings: Settings, host: str, port: int, count: int, interval: flo
         traffic.stop()
         for fake in fakes:
             fake.stop()
+
+
+def _banner(url: str) -> None:
+    from rich.console import Console
+    from rich.panel import Panel
+
+    Console(stderr=True).print(
+        Panel.fit(
+            f"omnidesk demo is running at [bold]{url}[/bold] (API docs: {url}/docs)\n"
+            "Fake customers text the desk every few seconds; replies go to a local fake Twilio.\n"
+            "In another terminal:  .venv/bin/omnidesk requests list\n"
+            "                      .venv/bin/omnidesk requests show 1\n"
+            "Ctrl-C stops everything.",
+            title="omnidesk demo",
+        )
+    )

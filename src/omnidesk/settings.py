@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     public_url: str = "http://127.0.0.1:8000"
     config: Path = Path("config/omnidesk.toml")
+    model_dir: Path | None = None
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
     secret_key: SecretStr | None = None
@@ -52,6 +53,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'omnidesk.db').resolve()}"
+
+    @property
+    def triage_model_dir(self) -> Path:
+        """Where the classifier's versions live (OMNIDESK_MODEL_DIR, else the data dir)."""
+        return self.model_dir or self.data_dir / "models" / "triage"
 
     @property
     def uses_sqlite(self) -> bool:

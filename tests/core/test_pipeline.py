@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from omnidesk.config_file import DeskConfig
 from omnidesk.db import get_engine, unit_of_work
 from omnidesk.desk import Desk
 from omnidesk.inbound import InboundMessage, Sender
@@ -27,14 +26,19 @@ def desk(configure, monkeypatch) -> Desk:
 def accept(desk: Desk, text: str, sid: str, automatic: str | None = None) -> int:
     intake = DeskIntake(desk, NullDispatcher(), background=False)
     inbound = InboundMessage(
-        channel="twilio", connector="tp-sms", provider_message_id=sid,
-        sender=Sender(kind="phone", address="+8613800138000"), text=text, automatic=automatic,
+        channel="twilio",
+        connector="tp-sms",
+        provider_message_id=sid,
+        sender=Sender(kind="phone", address="+8613800138000"),
+        text=text,
+        automatic=automatic,
     )
     return intake.accept(inbound, text.encode(), "text/plain").message_id
 
 
-def bodies(config: DeskConfig):
-    labeller = classify.KeywordLabeller()
+def bodies(desk: Desk):
+    config = desk.config
+    labeller = classify.TriageLabeller(desk.settings.triage_model_dir)
     return {
         "ingest": ingest.run,
         "classify": lambda s, m: classify.run(s, m, labeller),
@@ -46,7 +50,7 @@ def bodies(config: DeskConfig):
 
 def run(desk: Desk, stage: str, message_id: int) -> list[Task]:
     with unit_of_work(desk.settings) as session:
-        return run_stage(session, stage, message_id, bodies(desk.config)[stage])
+        return run_stage(session, stage, message_id, bodies(desk)[stage])
 
 
 def counts(settings) -> dict[str, int]:
@@ -76,8 +80,13 @@ def test_each_stage_runs_once_and_a_repeat_changes_nothing(desk):
 
 def test_a_duplicate_accept_is_reported_and_stores_nothing(desk):
     intake = DeskIntake(desk, NullDispatcher(), background=False)
-    inbound = InboundMessage(channel="twilio", connector="tp-sms", provider_message_id="SM9",
-                             sender=Sender(kind="phone", address="+8613800138000"), text="hi")
+    inbound = InboundMessage(
+        channel="twilio",
+        connector="tp-sms",
+        provider_message_id="SM9",
+        sender=Sender(kind="phone", address="+8613800138000"),
+        text="hi",
+    )
     first = intake.accept(inbound, b"raw", "text/plain")
     second = intake.accept(inbound, b"raw", "text/plain")
     assert (first.duplicate, second.duplicate) == (False, True)

@@ -25,6 +25,7 @@ def _worker_env(settings) -> dict[str, str]:
         "OMNIDESK_REDIS_URL": settings.redis_url,
         "OMNIDESK_CONFIG": str(settings.config),
         "OMNIDESK_DATA_DIR": str(settings.data_dir),
+        "OMNIDESK_MODEL_DIR": str(settings.triage_model_dir),
         "OMNIDESK_PUBLIC_URL": settings.public_url,
         "OMNIDESK_STUCK_AFTER_SECONDS": "2",
         "OMNIDESK_SWEEP_INTERVAL_SECONDS": "0.5",

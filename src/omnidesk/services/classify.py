@@ -1,13 +1,12 @@
-"""Stage 2, classify: label a new request with category, priority and language.
+"""Stage 2, classify: label a new request with category, priority, language and entities.
 
-The labeller is pluggable (`Labeller`); the default is a small keyword labeller that knows the
-desk's categories in Chinese and English.
+The labeller is pluggable (`Labeller`); the desk's own is the trained triage classifier.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from sqlmodel import Session
@@ -15,6 +14,7 @@ from sqlmodel import Session
 from omnidesk.models import Message, Priority, Request
 from omnidesk.services import events
 from omnidesk.services.pipeline import Task
+from omnidesk.triage.classify import Classifier
 
 
 @dataclass(frozen=True)
@@ -32,103 +32,23 @@ class Labeller(Protocol):
     def label(self, text: str, subject: str | None, channel: str | None) -> Label: ...
 
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
+class TriageLabeller:
+    """The desk's trained bilingual classifier (omnidesk.triage), loaded once per process."""
 
-_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "complaint": (
-        "投诉",
-        "12315",
-        "律师",
-        "曝光",
-        "complain",
-        "complaint",
-        "unacceptable",
-        "lawyer",
-    ),
-    "after_sales": (
-        "退货",
-        "换货",
-        "退款",
-        "维修",
-        "退换",
-        "return",
-        "refund",
-        "exchange",
-        "repair",
-    ),
-    "payment": (
-        "付款",
-        "支付",
-        "发票",
-        "扣款",
-        "扣了两次",
-        "payment",
-        "invoice",
-        "charged",
-        "pay ",
-    ),
-    "order": (
-        "订单",
-        "物流",
-        "快递",
-        "发货",
-        "到哪",
-        "order",
-        "tracking",
-        "delivery",
-        "shipped",
-        "parcel",
-    ),
-    "account": (
-        "登录",
-        "密码",
-        "账号",
-        "注册",
-        "login",
-        "log in",
-        "password",
-        "account",
-        "sign up",
-    ),
-    "product": ("库存", "尺码", "规格", "价格", "有货", "stock", "size", "price", "spec"),
-    "contact": (
-        "人工",
-        "客服电话",
-        "热线",
-        "营业时间",
-        "human",
-        "agent",
-        "hotline",
-        "phone number",
-        "hours",
-    ),
-}
-_URGENT = ("12315", "律师", "曝光", "媒体", "lawyer", "chargeback", "press")
-
-
-def language_of(text: str) -> str:
-    cjk = len(_CJK.findall(text))
-    latin = len(_LATIN.findall(text))
-    if cjk == 0 and latin == 0:
-        return "other"
-    return "zh" if cjk * 3 >= latin else "en"
-
-
-class KeywordLabeller:
-    """Keywords per category, first match by a fixed precedence; complaints outrank the rest."""
+    def __init__(self, model_dir: Path) -> None:
+        self.classifier = Classifier.load(model_dir)
 
     def label(self, text: str, subject: str | None = None, channel: str | None = None) -> Label:
-        blob = f"{subject or ''}\n{text}".lower()
-        language = language_of(blob)
-        for category, words in _KEYWORDS.items():
-            hits = [w for w in words if w in blob]
-            if hits:
-                priority = Priority.HIGH if category == "complaint" else Priority.NORMAL
-                if any(w in blob for w in _URGENT):
-                    priority = Priority.URGENT
-                return Label(category, 0.6, priority, language, rule=f"keyword:{hits[0]}")
-        return Label("other", 0.2, Priority.NORMAL, language, needs_triage=True)
+        triage = self.classifier.classify(text, subject, channel)
+        return Label(
+            category=triage.category,
+            confidence=triage.confidence,
+            priority=Priority(triage.priority),
+            language=triage.language,
+            needs_triage=triage.needs_triage,
+            entities={k: list(v) for k, v in triage.entities.items() if v},
+            rule=triage.rule,
+        )
 
 
 def run(session: Session, message: Message, labeller: Labeller) -> list[Task]:

@@ -1,4 +1,8 @@
-"""Bilingual triage of requests: category, confidence, priority, language and entities."""
+"""Bilingual triage of requests: category, confidence, priority, language and entities.
+
+`classify` and `evaluate` here are the functions; their modules are imported by full path
+(`from omnidesk.triage.classify import Classifier`).
+"""
 
 from omnidesk.triage.classify import Classifier, Triage, classify, default_model_dir
 from omnidesk.triage.config import TriageConfig, load_config
@@ -6,7 +10,6 @@ from omnidesk.triage.entities import EntityExtractor
 from omnidesk.triage.evaluate import Report, evaluate, format_report
 from omnidesk.triage.language import detect_language
 from omnidesk.triage.model import Model, ModelError
-from omnidesk.triage.normalize import normalize
 from omnidesk.triage.store import activate, list_versions, rollback
 from omnidesk.triage.train import TrainResult, ensure_model, retrain
 
@@ -28,7 +31,6 @@ __all__ = [
     "format_report",
     "list_versions",
     "load_config",
-    "normalize",
     "retrain",
     "rollback",
 ]

@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from omnidesk.triage import store
 from omnidesk.triage.config import Priority, TriageConfig, load_config
 from omnidesk.triage.entities import EntityExtractor
 from omnidesk.triage.language import Language, detect_language
@@ -18,10 +19,13 @@ from omnidesk.triage.priority import decide_priority
 from omnidesk.triage.rules import Rules
 
 DATA_DIR_ENV = "OMNIDESK_DATA_DIR"
+MODEL_DIR_ENV = "OMNIDESK_MODEL_DIR"
 
 
 def default_model_dir() -> Path:
-    """$OMNIDESK_DATA_DIR/models/triage, with OMNIDESK_DATA_DIR defaulting to ./var."""
+    """$OMNIDESK_MODEL_DIR, else $OMNIDESK_DATA_DIR/models/triage (data dir default ./var)."""
+    if explicit := os.environ.get(MODEL_DIR_ENV):
+        return Path(explicit)
     return Path(os.environ.get(DATA_DIR_ENV) or "var") / "models" / "triage"
 
 
@@ -59,6 +63,7 @@ class Classifier:
     """A loaded model with its configuration: load once, classify many."""
 
     def __init__(self, model: Model, config: TriageConfig, version: str | None = None) -> None:
+        """Wrap a loaded model; raise ModelError if it knows categories `config` does not."""
         unknown = set(model.categories) - set(config.categories)
         if unknown:
             raise ModelError(
@@ -82,8 +87,6 @@ class Classifier:
         train_if_missing: bool = True,
     ) -> Classifier:
         """The active (or given) model version of `model_dir`; trains the default one if none."""
-        from omnidesk.triage import store
-
         directory = model_dir or default_model_dir()
         config = config or load_config()
         if version is None and store.active_version(directory) is None and train_if_missing:
@@ -100,14 +103,13 @@ class Classifier:
         best = int(probabilities.argmax())
         category, confidence = self.model.categories[best], float(probabilities[best])
         hit = self._rules.check(clean, channel)
-        if hit.category is not None and hit.category != category:
+        if hit.category is not None:
             column = self._columns.get(hit.category)
             own = float(probabilities[column]) if column is not None else 0.0
             category, confidence = hit.category, max(own, hit.confidence)
         base = self.config.categories[category].priority
-        sentiment = self.config.sentiment
         negativity = self._rules.negativity(clean)
-        priority, cues = decide_priority(base, hit, negativity, sentiment.threshold)
+        priority, cues = decide_priority(base, hit, negativity, self.config.sentiment.threshold)
         return Triage(
             category=category,
             confidence=round(confidence, 4),
@@ -127,7 +129,10 @@ class Classifier:
 
 @lru_cache(maxsize=1)
 def default_classifier() -> Classifier:
-    """The process's classifier: the active model of the default model directory, loaded once."""
+    """The process's classifier: the default directory's active model, loaded once.
+
+    After a retrain or rollback, `default_classifier.cache_clear()` makes the next call reload.
+    """
     return Classifier.load()
 
 

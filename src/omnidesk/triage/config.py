@@ -57,7 +57,7 @@ class ModelSettings(_Strict):
 
 
 class EntityPatterns(_Strict):
-    """Patterns for the configurable entities; compiled with re.ASCII so \\b works beside Chinese."""
+    r"""Configurable entity patterns, compiled with re.ASCII so \b works beside Chinese."""
 
     order_number: str = r"\b\d{10,20}\b"
     tracking: tuple[str, ...] = ()
@@ -140,6 +140,7 @@ class TriageConfig(_Strict):
 
     @property
     def category_names(self) -> tuple[str, ...]:
+        """The category names in configuration order."""
         return tuple(self.categories)
 
 

@@ -48,7 +48,8 @@ _AMOUNTS = (
 )
 # Which words just before a bare number say what it is (closest keyword wins).
 _CONTEXT = re.compile(
-    r"(?P<tracking_numbers>快递单号|快递号|运单号?|物流单号|物流号|tracking(?: number| no\.?| #)?|waybill)"
+    r"(?P<tracking_numbers>快递单号|快递号|运单号?|物流单号|物流号|waybill"
+    r"|tracking(?: number| no\.?| #)?)"
     r"|(?P<order_numbers>订单号?|order(?: number| no\.?| #| id)?|单号|#)"
     r"|(?P<phones>电话|手机|号码|联系方式|phone|mobile|cell|tel|call me|whatsapp)",
     re.IGNORECASE,
@@ -91,6 +92,7 @@ class EntityExtractor:
     """Finds entities in normalised text (NFKC, so full-width digits are already ASCII)."""
 
     def __init__(self, patterns: EntityPatterns) -> None:
+        """Compile the configured patterns."""
         self._order = re.compile(patterns.order_number, re.ASCII)
         self._tracking = tuple(re.compile(p, re.ASCII | re.IGNORECASE) for p in patterns.tracking)
 
@@ -102,7 +104,9 @@ class EntityExtractor:
         text = self._take_amounts(text, found)
         text = self._take(text, _PHONES, found, "phones", _phone_value, contextual=True)
         self._take(text, [self._order], found, "order_numbers", str.strip, contextual=True)
-        return {kind: list(dict.fromkeys(v for _, v in sorted(hits))) for kind, hits in found.items()}
+        return {
+            kind: list(dict.fromkeys(v for _, v in sorted(hits))) for kind, hits in found.items()
+        }
 
     def _take(
         self,

@@ -62,12 +62,13 @@ def score(
     needs_triage: int = 0,
 ) -> Report:
     """Scores of predictions against the truth; macro-F1 averages the categories present."""
-    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+    from sklearn.metrics import (  # type: ignore[import-untyped]
+        confusion_matrix,
+        precision_recall_fscore_support,
+    )
 
     labels = list(categories)
-    p, r, f, s = precision_recall_fscore_support(
-        truth, predicted, labels=labels, zero_division=0.0
-    )
+    p, r, f, s = precision_recall_fscore_support(truth, predicted, labels=labels, zero_division=0.0)
     present = [i for i, name in enumerate(labels) if name in set(truth)]
     macro = float(sum(f[i] for i in present) / len(present)) if present else 0.0
     correct = sum(1 for t, q in zip(truth, predicted, strict=True) if t == q)
@@ -86,7 +87,7 @@ def score(
 
 
 def evaluate(classifier: Classifier, examples: Sequence[Example]) -> Report:
-    """Classify every example (rules included, as in production) and score, overall and by language."""
+    """Classify every example (rules included, as in production); score overall and by language."""
     categories = classifier.config.category_names
     results = [classifier.classify(e.text, channel=e.channel) for e in examples]
     truth = [e.category for e in examples]
@@ -112,15 +113,18 @@ def format_report(report: Report) -> str:
         lines.append(
             f"{name:<{width}} {s.precision:9.3f} {s.recall:7.3f} {s.f1:7.3f} {s.support:8d}"
         )
-    lines.append(f"\nmacro-F1 {report.macro_f1:.3f}   accuracy {report.accuracy:.3f}   "
-                 f"n={report.size}   needs_triage={report.needs_triage}")
+    lines.append(
+        f"\nmacro-F1 {report.macro_f1:.3f}   accuracy {report.accuracy:.3f}   "
+        f"n={report.size}   needs_triage={report.needs_triage}"
+    )
     for language, sub in report.by_language.items():
-        lines.append(f"  {language}: macro-F1 {sub.macro_f1:.3f}   accuracy {sub.accuracy:.3f}   "
-                     f"n={sub.size}   needs_triage={sub.needs_triage}")
+        lines.append(
+            f"  {language}: macro-F1 {sub.macro_f1:.3f}   accuracy {sub.accuracy:.3f}   "
+            f"n={sub.size}   needs_triage={sub.needs_triage}"
+        )
     short = [name[:7] for name in report.categories]
     lines.append("\nconfusion (rows: true, columns: predicted)")
     lines.append(" " * width + " ".join(f"{s:>7}" for s in short))
     for name, row in zip(report.categories, report.confusion, strict=True):
         lines.append(f"{name:<{width}}" + " ".join(f"{n:>7}" for n in row))
     return "\n".join(lines)
-

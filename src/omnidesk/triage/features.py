@@ -3,12 +3,15 @@
 Chinese is not segmented: character 1-3-grams over each run of Han characters do the work of
 words and survive new vocabulary and typos better than a segmenter's dictionary. English gets
 words, word bigrams and character 3-4-grams of each word (typos: "refnud" still shares "ref").
-Numbers, links and addresses are replaced by placeholders so they do not become vocabulary.
+Greetings and sign-offs are dropped first (every email has them; they say nothing about the
+category), and numbers, links and addresses become placeholders rather than vocabulary.
 """
 
 from __future__ import annotations
 
 import re
+
+from omnidesk.triage.normalize import strip_salutations
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _EMAIL = re.compile(r"\S+@\S+\.[a-z]{2,}")
@@ -25,8 +28,8 @@ WORD_CHAR_NGRAMS = (3, 4)
 
 
 def prepare(text: str) -> str:
-    """Lower case, placeholders for links, emails and long numbers, other digits as 0."""
-    text = _URL.sub(" urlx ", text.lower())
+    """No salutations, lower case, placeholders for links, emails, long numbers; digits as 0."""
+    text = _URL.sub(" urlx ", strip_salutations(text).lower())
     text = _EMAIL.sub(" emailx ", text)
     text = _ID.sub(" numx ", text)
     return _DIGIT.sub("0", text)

@@ -9,6 +9,7 @@ would see near-copies of its own training lines and come out overconfident.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,8 +26,8 @@ NEIGHBOUR_BLOCK = 4
 def _fit_temperature(
     scores: npt.NDArray[np.float64], labels: npt.NDArray[np.intp], weights: npt.NDArray[np.float64]
 ) -> float:
-    from scipy.optimize import minimize_scalar
-    from scipy.special import log_softmax
+    from scipy.optimize import minimize_scalar  # type: ignore[import-untyped]
+    from scipy.special import log_softmax  # type: ignore[import-untyped]
 
     def loss(log_beta: float) -> float:
         logp = log_softmax(np.exp(log_beta) * scores, axis=1)
@@ -34,6 +35,12 @@ def _fit_temperature(
 
     result = minimize_scalar(loss, bounds=(-5.0, 5.0), method="bounded")
     return float(np.exp(result.x))
+
+
+def balanced(labels: Sequence[str]) -> dict[str, float]:
+    """Per-category weights that make every category count alike (n / (k * n_category))."""
+    counts = Counter(labels)
+    return {name: len(labels) / (len(counts) * n) for name, n in counts.items()}
 
 
 def fit_model(
@@ -45,17 +52,26 @@ def fit_model(
     c: float = DEFAULT_C,
     seed: int = 0,
 ) -> Model:
-    """Train on normalised texts; every category needs at least `FOLDS` lines."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
-    from sklearn.svm import LinearSVC
+    """Train on normalised texts; every category needs at least `FOLDS` lines.
+
+    `weights` are per line and include class balancing; without them, categories are balanced.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
+    from sklearn.model_selection import (  # type: ignore[import-untyped]
+        StratifiedGroupKFold,
+        cross_val_predict,
+    )
+    from sklearn.svm import LinearSVC  # type: ignore[import-untyped]
 
     index = {name: i for i, name in enumerate(categories)}
     y = np.array([index[label] for label in labels], dtype=np.intp)
-    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if weights is None:
+        balance = balanced(labels)
+        weights = [balance[label] for label in labels]
+    w = np.asarray(weights, dtype=np.float64)
     vectorizer = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, dtype=np.float32)
     x = vectorizer.fit_transform(texts)
-    svm = LinearSVC(C=c, class_weight="balanced", random_state=seed)
+    svm = LinearSVC(C=c, random_state=seed)
     folds = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     groups = np.arange(len(y)) // NEIGHBOUR_BLOCK
     held_back = cross_val_predict(

@@ -14,8 +14,7 @@ _OTHER_SCRIPT = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0900-\u0d
 _LATIN_WORD = re.compile(r"[a-zà-öø-ÿāăąćčďđēęěğīıłńňōőœřśşšţťūůűźżžơư]+")
 _NON_ENGLISH_LETTER = re.compile(r"[à-öø-ÿāăąćčďđēęěğīıłńňōőœřśşšţťūůűźżžơưß]")
 
-_ENGLISH = frozenset(
-    """
+_ENGLISH_WORDS = """
     a about account after again all already am an and any anyone are arrive arrived as at back
     be because been before broken but buy by call can cancel cant card change charged check
     code come could customer damaged day days delivered delivery did didnt do does dont email
@@ -25,11 +24,10 @@ _ENGLISH = frozenset(
     return right said same service shipped shipping should size so some someone still stock support
     sure than thank thanks that the there this time to today tracking two up us want was we week
     were what when where which why will with work would wrong yes yet you your
-    """.split()
-)
-# Common words of other Latin-script languages that are not also English words.
-_FOREIGN = frozenset(
     """
+_ENGLISH = frozenset(_ENGLISH_WORDS.split())
+# Common words of other Latin-script languages that are not also English words.
+_FOREIGN_WORDS = """
     el la los las del que y en un una por para con es mi pedido dónde donde está esta hola gracias
     le les des du est et je mon ma pas pour avec commande bonjour merci où très
     der das und ist ich nicht mein meine bestellung wo mit für hallo danke bitte
@@ -37,12 +35,12 @@ _FOREIGN = frozenset(
     il lo gli di che è non mio ordine grazie ciao
     saya tidak dan yang pesanan terima kasih apa ini itu
     tôi không của và đơn hàng
-    """.split()
-)
+    """
+_FOREIGN = frozenset(_FOREIGN_WORDS.split())
 
 
 def detect_language(text: str) -> Language:
-    """zh when Chinese characters carry the message (mixed "我的order还没到" is zh), en or other."""
+    """Zh when Chinese carries the message (so "我的order还没到"), else en or other."""
     han = len(_HAN.findall(text))
     if _KANA.search(text) or _HANGUL.search(text):
         return "other"

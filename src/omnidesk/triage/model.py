@@ -1,4 +1,4 @@
-"""The learned category model: TF-IDF weights, a linear classifier and a temperature, as plain arrays.
+"""The learned category model: TF-IDF weights, a linear classifier and a temperature.
 
 A model is saved as `model.npz` (arrays) and `vocabulary.json` (feature strings), never as a
 pickle: loading one runs no code from the model directory and does not import scikit-learn,
@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -46,13 +47,13 @@ class Model:
         index = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
         # Same weighting as TfidfVectorizer(sublinear_tf=True, norm="l2").
-        x = (1.0 + np.log(tf)) * self.idf[index]
+        x: npt.NDArray[Any] = (1.0 + np.log(tf)) * self.idf[index]
         x /= np.sqrt(x @ x)
         result: Floats = x @ self.weights[index] + self.intercept
         return result
 
     def probabilities(self, text: str) -> Floats:
-        """Calibrated probabilities (softmax of temperature-scaled scores), in `categories` order."""
+        """Calibrated probabilities (softmax of scaled scores), in `categories` order."""
         z = self.scores(text) * self.inverse_temperature
         z = np.exp(z - z.max())
         result: Floats = z / z.sum()

@@ -1,4 +1,4 @@
-"""Text normalisation for triage: NFKC width folding, traditional → simplified, quoted-reply trimming."""
+"""Text normalisation for triage: NFKC widths, traditional → simplified, replies, salutations."""
 
 from __future__ import annotations
 
@@ -21,18 +21,19 @@ _QUOTE_START = re.compile(
 # Greetings that open and sign-offs that close a message: they say nothing about its category.
 _GREETING = re.compile(
     r"^\s*(?:(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening)|dear)"
-    r"(?: (?:there|again|all|team|folks|guys|sir or madam|sir/madam|tp|support|support team|"
-    r"customer service|[a-z]+ team))?|to whom it may concern|to the (?:support|customer service) team|"
+    r"(?: (?:there|again|all|everyone|team|folks|guys|sir|or|madam|sir/madam|tp|the|support|"
+    r"customer|service|care|cs))*|to whom it may concern|to the (?:[a-z]+ ){0,2}team|"
     r"(?:tp)?客服(?:你|您)好|(?:你|您)好(?:呀|啊)?|尊敬的客服|亲爱的客服|哈喽|嗨|亲|在吗|打扰一下|麻烦问下)"
     r"\s*[,.!:;\n，。！：；~～]+\s*",
     re.IGNORECASE,
 )
 _SIGN_OFF = re.compile(
-    r"(?:^|\n|(?<=[.!?。！？]) |(?<=[\u3400-\u9fff]) )\s*(?:(?:many |thanks? (?:you )?(?:so much|in advance)?|"
-    r"thank you(?: very much| in advance)?|thanks|thx|cheers|regards|best(?: regards| wishes)?|"
-    r"kind regards|warm regards|sincerely|yours (?:truly|sincerely)|all the best|sent from .{0,40}|--|"
+    r"(?:^|\n|(?<=[.!?。！？,，]) ?|(?<=[\u3400-\u9fff]) )\s*"
+    r"(?:(?:many )?thanks?(?: you)?(?: very much| so much| in advance| again)?|thx|cheers|"
+    r"(?:best|kind|warm)? ?regards|best(?: wishes)?|sincerely|yours (?:truly|sincerely)|"
+    r"all the best|sent from .{0,40}|--|"
     r"谢谢(?:啦|你|您)?|多谢|辛苦(?:了|啦)|期待(?:您的)?回复|盼复|祝好|此致敬礼|发自我的.{0,20}|——.{0,20})"
-    r"[\s,.!。！~～]*(?:\n.{0,40}){0,3}\s*$",
+    r"[ ,.!。！~～]*(?:\n.{0,40}){0,3}\s*$",
     re.IGNORECASE,
 )
 # Variants that t2s leaves alone but shoppers write both ways; folded so one spelling is learned.
@@ -66,7 +67,7 @@ _FALLBACK_T2S = str.maketrans(
 @lru_cache(maxsize=1)
 def _t2s() -> Callable[[str], str]:
     try:
-        import opencc  # type: ignore[import-untyped]
+        import opencc
     except ImportError:
         return lambda text: text.translate(_FALLBACK_T2S)
     converter = opencc.OpenCC("t2s")
@@ -89,7 +90,7 @@ def strip_quoted(text: str) -> str:
 
 def strip_salutations(text: str) -> str:
     """Drop an opening greeting and a closing sign-off, unless nothing else would remain."""
-    body = _GREETING.sub("", text, count=1)
+    body = _GREETING.sub("", _GREETING.sub("", text, count=1), count=1)
     body = _SIGN_OFF.sub("", body, count=1).strip()
     return body or text
 

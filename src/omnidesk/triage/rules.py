@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from omnidesk.triage.config import Rule, Sentiment, TriageConfig, priority_rank
+from omnidesk.triage.config import Priority, Rule, TriageConfig, priority_rank
 
 _SHOUTED = re.compile(r"\b[A-Z]{5,}\b")
 _REPEATED_MARKS = re.compile(r"[!?！？]{3,}")
@@ -38,10 +38,10 @@ class Rules:
     """The configured rules: `check` runs them all on a normalised message."""
 
     def __init__(self, config: TriageConfig) -> None:
+        """Compile every rule's patterns into one expression per rule."""
         self._rules: tuple[tuple[Rule, re.Pattern[str]], ...] = tuple(
             (rule, _compile(rule.patterns)) for rule in config.rules
         )
-        self._sentiment = config.sentiment
         self._negative = _compile(config.sentiment.negative) if config.sentiment.negative else None
 
     def check(self, text: str, channel: str | None = None) -> RuleHit:
@@ -55,12 +55,13 @@ class Rules:
         if not fired:
             return NO_HIT
         deciding = next((rule for rule in fired if rule.category is not None), None)
-        priorities = [rule.priority for rule in fired if rule.priority is not None]
+        priorities: list[Priority] = [r.priority for r in fired if r.priority is not None]
+        highest = sorted(priorities, key=priority_rank)[-1] if priorities else None
         return RuleHit(
             category=deciding.category if deciding else None,
             rule=deciding.name if deciding else None,
             confidence=deciding.confidence if deciding else 0.0,
-            priority=max(priorities, key=priority_rank) if priorities else None,
+            priority=highest,
             fired=tuple(rule.name for rule in fired),
         )
 
@@ -70,8 +71,3 @@ class Rules:
         if self._negative is not None:
             count += len(self._negative.findall(text))
         return count
-
-    @property
-    def sentiment(self) -> Sentiment:
-        return self._sentiment
-

@@ -1,4 +1,4 @@
-"""Retraining: training set + agents' corrections, judged on the held-out set, activated if not worse."""
+"""Retraining on the training set and agents' corrections, activated only if not worse."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from omnidesk.triage.classify import Classifier
 from omnidesk.triage.config import TriageConfig, load_config
 from omnidesk.triage.dataset import HELDOUT_PATH, TRAIN_PATH, Example, read_examples
 from omnidesk.triage.evaluate import Report, evaluate
-from omnidesk.triage.fit import FOLDS, fit_model
-from omnidesk.triage.model import ModelError, save_model
+from omnidesk.triage.fit import FOLDS, balanced, fit_model
+from omnidesk.triage.model import Model, ModelError, save_model
 from omnidesk.triage.normalize import normalize
 
 Correction = tuple[str, str]
@@ -40,6 +40,7 @@ class TrainResult:
 
     @property
     def macro_f1(self) -> float:
+        """The new model's held-out macro-F1."""
         return self.report.macro_f1
 
 
@@ -70,7 +71,7 @@ def _score_active(directory: Path, config: TriageConfig, heldout: list[Example])
         return None  # An unreadable or outdated active model is no bar to a new one.
 
 
-def _metrics(result: TrainResult, train_size: int, extra: dict[str, Any]) -> dict[str, Any]:
+def _metrics(result: TrainResult, train_size: int) -> dict[str, Any]:
     return {
         "version": result.version,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -81,8 +82,30 @@ def _metrics(result: TrainResult, train_size: int, extra: dict[str, Any]) -> dic
         "train_size": train_size,
         "corrections": result.corrections_used,
         "heldout": result.report.to_dict(),
-        **extra,
     }
+
+
+def _save(base_dir: Path, model: Model, corrections: Sequence[Correction]) -> Path:
+    path = store.new_version_dir(base_dir)
+    save_model(model, path)
+    with (path / "corrections.jsonl").open("w", encoding="utf-8") as fh:
+        for text, category in corrections:
+            fh.write(json.dumps({"text": text, "category": category}, ensure_ascii=False) + "\n")
+    return path
+
+
+def _judge(
+    report: Report, previous: Report | None, config: TriageConfig, force: bool
+) -> tuple[bool, str]:
+    """Whether the new version becomes active, and why."""
+    if force:
+        return True, "forced"
+    if previous is None:
+        return True, "no active model"
+    bar = previous.macro_f1 - config.model.activation_tolerance
+    if report.macro_f1 >= bar:
+        return True, f"held-out macro-F1 {report.macro_f1:.4f} >= active {bar:.4f}"
+    return False, f"held-out macro-F1 {report.macro_f1:.4f} < active {bar:.4f}"
 
 
 def retrain(
@@ -105,31 +128,25 @@ def retrain(
     base_rows, kept, dropped = _training_rows(train, corrections, heldout)
     rows = base_rows + kept
     _check_categories(rows, config, "training lines and corrections")
-    weights = [1.0] * len(base_rows) + [config.model.correction_weight] * len(kept)
+    # Balance categories on the training set alone: corrections add weight to their category
+    # rather than diluting it, as balancing over all rows would.
+    balance = balanced([category for _, category in base_rows])
+    boost = config.model.correction_weight
+    weights = [balance[c] for _, c in base_rows] + [balance.get(c, 1.0) * boost for _, c in kept]
     model = fit_model(
         [normalize(t) for t, _ in rows], [c for _, c in rows], config.category_names, weights
     )
     previous = store.active_version(base_dir)
     previous_report = _score_active(base_dir, config, heldout)
-    path = store.new_version_dir(base_dir)
-    save_model(model, path)
-    with (path / "corrections.jsonl").open("w", encoding="utf-8") as fh:
-        for text, category in kept:
-            fh.write(json.dumps({"text": text, "category": category}, ensure_ascii=False) + "\n")
+    path = _save(base_dir, model, kept)
     report = evaluate(Classifier(model, config, path.name), heldout)
-    bar = previous_report.macro_f1 - config.model.activation_tolerance if previous_report else None
-    if force or bar is None or report.macro_f1 >= bar:
-        activated, reason = True, "forced" if force else "not worse than the active model"
-        if bar is None and not force:
-            reason = "no active model"
+    activated, reason = _judge(report, previous_report, config, force)
+    if activated:
         store.activate(base_dir, path.name)
-    else:
-        activated = False
-        reason = f"held-out macro-F1 {report.macro_f1:.4f} < active {bar:.4f}"
     result = TrainResult(
         path.name, activated, reason, report, previous, previous_report, len(kept), dropped
     )
-    store.write_metrics(base_dir, path.name, _metrics(result, len(rows), {}))
+    store.write_metrics(base_dir, path.name, _metrics(result, len(rows)))
     return result
 
 
