@@ -1,4 +1,4 @@
-"""Stages run by hand on a real database: each is idempotent, and the sweeper recovers stuck work."""
+"""Stages run by hand on a real database: each is idempotent; the sweeper recovers stuck work."""
 
 from __future__ import annotations
 
