@@ -1,4 +1,4 @@
-"""Fake Twilio: Messages REST API, signed status callbacks, inbound webhook driver (§1, §5.1)."""
+"""Fake Twilio: Messages REST API, signed status callbacks, SMS and call drivers (§1, §5.1)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import dataclasses
 import re
 import secrets
 import socket
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import httpx
 import uvicorn
@@ -606,6 +607,50 @@ class FakeTwilio:
                 return response
         return None
 
+    def call(
+        self, url: str, from_: str, to: str, *, speech: str | None = None,
+        digits: str | None = None, record_seconds: int | None = None,
+        transcription: str | None = None, hangup: bool = False,
+        status_callback: str | None = None, hold_transcription: bool = False,
+    ) -> CallResult:  # fmt: skip
+        """Place an inbound call from `from_` to our number `to` and follow its TwiML (§1.9).
+
+        The caller says `speech` (or keys `digits`) at the first <Gather>, leaves a voicemail
+        of `record_seconds` at a <Record> (none: silence), or hangs up during the first
+        <Gather>. After the call: the call status callback (when `status_callback` is set,
+        as the number's console setting would), the recordingStatusCallback, and the
+        transcribeCallback for transcribed recordings of 2-120 s with `transcription` as text.
+        Twilio transcribes for a while: `hold_transcription` keeps that callback in
+        `result.pending` until `deliver_pending(result)`.
+        """
+        account = self._account_of(to)
+        caller = _Caller(speech, digits, record_seconds, transcription, hangup)
+        voice_call = _VoiceCall(self.accounts[account], voice_params(account, from_, to), caller)
+        voice_call.run(url)
+        voice_call.finish(status_callback, hold_transcription)
+        return voice_call.result
+
+    def deliver_pending(self, result: CallResult) -> list[httpx.Response | None]:
+        """Post the callbacks a call held back (the transcription), signed as ever."""
+        pending, result.pending = result.pending, []
+        token = self.accounts[pending[0][1]["AccountSid"]] if pending else ""
+        return [_VoiceCall.post(token, url, params, result) for url, params in pending]
+
+    def missed_call(
+        self, status_callback: str, from_: str, to: str, status: str = "no-answer"
+    ) -> httpx.Response:
+        """A call that never reached TwiML (busy, no-answer, canceled, failed): its status
+        callback only, signed like every webhook (§1.9)."""
+        account = self._account_of(to)
+        params = voice_params(account, from_, to, call_status=status) | {"CallDuration": "0"}
+        return post_webhook(status_callback, self.accounts[account], params)
+
+    def _account_of(self, number: str) -> str:
+        account = next((sid for sid, owned in self.numbers.items() if number in owned), None)
+        if account is None:
+            raise ValueError(f"{number} is not a number of any fake account")
+        return account
+
     def _store_inbound(self, params: dict[str, str]) -> None:
         now = rfc2822(datetime.now(UTC))
         uri = f"/{API_VERSION}/Accounts/{params['AccountSid']}/Messages/{params['MessageSid']}"
@@ -622,6 +667,185 @@ class FakeTwilio:
         with self._lock:
             self.inbound.append(message)
             self._by_sid[message["sid"]] = message
+
+
+@dataclasses.dataclass
+class CallResult:
+    """What a fake call did.
+
+    `said`: (language, text) of every <Say> heard; `requests`: url, params and status of every
+    webhook posted; `gathered`/`recorded`: the attributes of each <Gather>/<Record> met;
+    `errors`: Twilio's codes (11200 HTTP failure, 12100 bad TwiML, 13617 not transcribed).
+    """
+
+    call_sid: str
+    said: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    requests: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    gathered: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    recorded: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    recording_sid: str | None = None
+    errors: list[int] = dataclasses.field(default_factory=list)
+    pending: list[tuple[str, dict[str, str]]] = dataclasses.field(default_factory=list)
+
+    @property
+    def texts(self) -> list[str]:
+        return [text for _language, text in self.said]
+
+    def posted(self, path: str) -> list[dict[str, Any]]:
+        """The webhook requests whose URL path ends with `path`."""
+        return [r for r in self.requests if urlsplit(r["url"]).path.endswith(path)]
+
+
+@dataclasses.dataclass
+class _Caller:
+    speech: str | None
+    digits: str | None
+    record_seconds: int | None
+    transcription: str | None
+    hangup: bool
+
+
+class _VoiceCall:
+    """Twilio's side of one call: fetch TwiML, execute its verbs, post callbacks (§1.9)."""
+
+    MAX_DOCUMENTS = 12
+
+    def __init__(self, token: str, params: dict[str, str], caller: _Caller) -> None:
+        self.token, self.params, self.caller = token, params, caller
+        self.result = CallResult(params["CallSid"])
+        self.after_call: list[tuple[str, dict[str, str]]] = []
+        self.seconds = 0
+
+    def run(self, url: str) -> None:
+        target: tuple[str, dict[str, str]] | None = (url, {})
+        for _ in range(self.MAX_DOCUMENTS):
+            if target is None:
+                return
+            document_url, extra = target
+            root = self._fetch(document_url, extra)
+            self.params["CallStatus"] = "in-progress"
+            target = None if root is None else self._execute(root, document_url)
+
+    def finish(self, status_callback: str | None, hold_transcription: bool) -> None:
+        """The call is over: status callback, then recording and transcription callbacks."""
+        self.params["CallStatus"] = "completed"
+        if status_callback:
+            params = self.params | {"CallDuration": str(self.seconds)}
+            self.post(self.token, status_callback, params, self.result)
+        for url, extra in self.after_call:
+            if "RecordingSource" in extra:  # recordingStatusCallback: no From/To (§1.9)
+                params = {k: self.params[k] for k in ("AccountSid", "CallSid")} | extra
+            else:
+                params = self.params | extra
+            if hold_transcription and "TranscriptionSid" in extra:
+                self.result.pending.append((url, params))
+            else:
+                self.post(self.token, url, params, self.result)
+
+    def _fetch(self, url: str, extra: dict[str, str]) -> Any:
+        response = self.post(self.token, url, {**self.params, **extra}, self.result)
+        if response is None or not response.is_success:
+            self.result.errors.append(11200)  # HTTP retrieval failure: the call ends
+            return None
+        try:
+            root = ElementTree.fromstring(response.content)
+        except Exception:  # noqa: BLE001 - defusedxml refuses entities; anything else is 12100
+            root = None
+        if root is None or root.tag != "Response":
+            self.result.errors.append(12100)  # document parse failure
+            return None
+        return root
+
+    @staticmethod
+    def post(
+        token: str, url: str, params: dict[str, str], result: CallResult
+    ) -> httpx.Response | None:
+        """POST one signed call webhook and note it in `result.requests`."""
+        entry: dict[str, Any] = {"url": url, "params": params}
+        response: httpx.Response | None = None
+        try:
+            response = post_webhook(url, token, params)
+            entry["status"] = response.status_code
+        except httpx.HTTPError as err:
+            entry |= {"status": None, "error": repr(err)}
+        result.requests.append(entry)
+        return response
+
+    def _execute(self, root: Any, url: str) -> tuple[str, dict[str, str]] | None:
+        """Run the verbs in order; return the next document to fetch, or None at hang-up."""
+        for verb in root:
+            if verb.tag == "Say":
+                self._say(verb)
+            elif verb.tag == "Gather":
+                outcome = self._gather(verb, url)
+                if outcome != "next":
+                    return outcome  # type: ignore[return-value]
+            elif verb.tag == "Record":
+                target = self._record(verb, url)
+                if target is not None:
+                    return target
+            elif verb.tag == "Redirect":
+                return urljoin(url, (verb.text or "").strip()), {}
+            elif verb.tag in ("Hangup", "Reject"):
+                return None
+        return None
+
+    def _say(self, verb: Any) -> None:
+        self.result.said.append((verb.get("language", "en-US"), verb.text or ""))
+        self.seconds += 3
+
+    def _gather(self, verb: Any, url: str) -> Any:
+        self.result.gathered.append(dict(verb.attrib))
+        for nested in verb:
+            if nested.tag == "Say":
+                self._say(nested)
+        if self.caller.hangup:
+            return None  # the caller hangs up during <Gather>: no action request
+        inputs = verb.get("input", "dtmf").split()
+        heard: dict[str, str] = {}
+        if "speech" in inputs and self.caller.speech:
+            heard = {"SpeechResult": self.caller.speech, "Confidence": "0.9126"}
+            self.caller.speech = None
+        elif "dtmf" in inputs and self.caller.digits:
+            heard, self.caller.digits = {"Digits": self.caller.digits}, None
+        if heard or verb.get("actionOnEmptyResult") == "true":
+            return urljoin(url, verb.get("action", url)), heard
+        return "next"  # nothing heard: on to the next verb
+
+    def _record(self, verb: Any, url: str) -> tuple[str, dict[str, str]] | None:
+        self.result.recorded.append(dict(verb.attrib))
+        if not self.caller.record_seconds:
+            return None  # an empty recording: no action request, the next verb runs
+        duration = min(self.caller.record_seconds, int(verb.get("maxLength", "3600")))
+        self.seconds += duration
+        sid = self.result.recording_sid = new_sid("RE")
+        account = self.params["AccountSid"]
+        recording_url = f"https://api.twilio.com/{API_VERSION}/Accounts/{account}/Recordings/{sid}"
+        recording = {"RecordingSid": sid, "RecordingUrl": recording_url,
+                     "RecordingDuration": str(duration)}  # fmt: skip
+        if callback := verb.get("recordingStatusCallback"):
+            status = {"RecordingStatus": "completed", "RecordingChannels": "1",
+                      "RecordingSource": "RecordVerb", **recording}  # fmt: skip
+            self.after_call.append((urljoin(url, callback), status))
+        self._transcription(verb, url, recording, duration)
+        finished = {"Digits": "#"} if "#" in verb.get("finishOnKey", "1234567890*#") else {}
+        return urljoin(url, verb.get("action", url)), {**recording, **finished}
+
+    def _transcription(self, verb: Any, url: str, recording: dict[str, str], duration: int) -> None:
+        if verb.get("transcribe") != "true":
+            return
+        if not 2 < duration < 120:
+            self.result.errors.append(13617)  # too short or too long: no transcription
+            return
+        if callback := verb.get("transcribeCallback"):
+            text = self.caller.transcription or ""
+            sid = new_sid("TR")
+            self.after_call.append((urljoin(url, callback), {
+                "TranscriptionSid": sid, "TranscriptionText": text,
+                "TranscriptionStatus": "completed" if text else "failed",
+                "TranscriptionUrl": f"https://api.twilio.com/{API_VERSION}/Transcriptions/{sid}",
+                **recording,
+            }))  # fmt: skip
 
 
 def _valid_callback(url: str) -> bool:

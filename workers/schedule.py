@@ -11,6 +11,7 @@ import structlog
 
 from omnidesk.db import unit_of_work
 from omnidesk.services import sweep
+from omnidesk.settings import Settings
 from workers import runtime
 from workers.dispatch import dispatch_all
 
@@ -28,32 +29,53 @@ def sweep_stuck() -> None:
     dispatch_all(tasks)
 
 
-class Scheduler(threading.Thread):
-    """Enqueues each periodic job once per interval, however many worker machines run it.
+@dramatiq.actor(queue_name="schedule", max_retries=0, time_limit=30 * 60 * 1000)
+def retrain_classifier() -> None:
+    """Retrain on the agents' corrections when there are new ones; activate only if not worse."""
+    from omnidesk.services import corrections
+    from omnidesk.triage.config import load_config
 
-    A Redis `SET NX PX` per (job, tick) elects one enqueuer per tick; the job itself is idempotent.
+    settings = runtime.settings()
+    with unit_of_work(settings) as session:
+        if corrections.untrained(session) == 0:
+            return
+        result = corrections.retrain_with_corrections(
+            session, settings.triage_model_dir, load_config()
+        )
+    log.info("classifier_retrained", version=result.version, activated=result.activated)
+
+
+def default_jobs(settings: Settings) -> list[tuple[dramatiq.Actor, float]]:
+    return [
+        (sweep_stuck, settings.sweep_interval_seconds),
+        (retrain_classifier, settings.retrain_interval_seconds),
+    ]
+
+
+class Scheduler(threading.Thread):
+    """Enqueues each periodic job once per its interval, however many worker machines run it.
+
+    A Redis `SET NX PX` per (job, tick) elects one enqueuer per tick; the jobs are idempotent.
     """
 
-    def __init__(
-        self, redis_url: str, interval: float, jobs: list[dramatiq.Actor] | None = None
-    ) -> None:
+    def __init__(self, redis_url: str, jobs: list[tuple[dramatiq.Actor, float]]) -> None:
         super().__init__(name="omnidesk-scheduler", daemon=True)
         self.client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
-        self.interval = interval
-        self.jobs = jobs if jobs is not None else [sweep_stuck]
+        self.jobs = jobs
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        step = min(interval for _, interval in self.jobs)
         while not self.stopping.is_set():
             self.tick()
-            self.stopping.wait(self.interval)
+            self.stopping.wait(min(step, 1.0))
 
     def tick(self) -> None:
-        slot = int(time.time() // self.interval)
-        for job in self.jobs:
-            key = f"omnidesk:schedule:{job.actor_name}:{slot}"
+        now = time.time()
+        for job, interval in self.jobs:
+            key = f"omnidesk:schedule:{job.actor_name}:{int(now // interval)}"
             try:
-                if self.client.set(key, "1", nx=True, px=int(self.interval * 2000)):
+                if self.client.set(key, "1", nx=True, px=int(interval * 2000)):
                     job.send()
             except redis.RedisError as exc:
                 log.warning("schedule_failed", job=job.actor_name, error=str(exc))

@@ -19,6 +19,10 @@ class TwilioConfig(ConnectorConfig):
     messaging_service_sid: str | None = Field(default=None, pattern=r"^MG[0-9a-fA-F]{32}$")
     api_base_url: str = Field(default="https://api.twilio.com", pattern=r"^https?://[^/\s]+/?$")
     status_callbacks: bool = True
+    # Voice calls: the greeting's language (auto: zh for +86/+852/+853/+886, else en) and the
+    # longest voicemail; Twilio only transcribes recordings shorter than 120 s (protocols 1.9).
+    voice_language: Literal["auto", "zh", "en"] = "auto"
+    voice_max_message_seconds: int = Field(default=110, ge=5, le=3600)
 
     @model_validator(mode="after")
     def _has_a_sender(self) -> TwilioConfig:

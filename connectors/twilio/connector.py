@@ -1,7 +1,8 @@
-"""TwilioConnector: SMS webhooks in, the Messages REST API out, status callbacks back."""
+"""TwilioConnector: SMS and call webhooks in, the Messages REST API out, status callbacks back."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import ClassVar
 from urllib.parse import parse_qsl
 
@@ -13,14 +14,16 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from connectors.twilio import inbound, outbound
+from connectors.twilio import inbound, outbound, voice
 from connectors.twilio.config import TwilioConfig
 from omnidesk.connector import ConnectorEnv, Intake
 from omnidesk.errors import BadPayload, CannotConnect, InvalidAuth, TransientError
+from omnidesk.inbound import InboundMessage
 from omnidesk.outbound import OutboundReply, SendResult
 
 log = structlog.get_logger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+FORM = "application/x-www-form-urlencoded"
 
 
 class TwilioConnector:
@@ -68,7 +71,8 @@ class TwilioConnector:
         try:
             created = self.client.messages.create(**params)
         except TwilioRestException as exc:
-            raise outbound.classify_error(exc.status, exc.code, exc.msg) from exc
+            error = outbound.classify_error(exc.status, exc.code, exc.msg)
+            raise voice.as_callback_task(error, reply.to) from exc
         except (requests.RequestException, TwilioException) as exc:
             raise TransientError(f"Twilio unreachable: {exc}") from exc
         return SendResult(provider_message_id=str(created.sid), status="sent")
@@ -88,7 +92,8 @@ class TwilioConnector:
         return None
 
     def webhooks(self, intake: Intake) -> APIRouter:
-        """See `WebhookConnector.webhooks`: /sms for messages, /status for delivery reports."""
+        """See `WebhookConnector.webhooks`: /sms for messages, /status for delivery reports,
+        /voice/… for calls."""
         router = APIRouter()
 
         @router.post("/sms")
@@ -112,7 +117,81 @@ class TwilioConnector:
                 )
             return Response(status_code=204)
 
+        self._voice_routes(router, intake)
         return router
+
+    def _voice_routes(self, router: APIRouter, intake: Intake) -> None:
+        """Calls: TwiML answers, and requests from speech, voicemail or a missed call."""
+
+        @router.post("/voice")
+        async def call(request: Request) -> Response:
+            params, _raw = await self._verified(request, intake)
+            _sid, caller = inbound.call_party(params)
+            language, hours = self._language(caller), voice.business_hours(self.env.extras)
+            desk = self.env.extras.get(f"desk_name_{language}")
+            is_open = hours.is_open(datetime.now(UTC))
+            return _twiml(voice.answer_call(language, is_open, hours, self._urls, desk))
+
+        @router.post("/voice/gather")
+        async def gather(request: Request) -> Response:
+            params, raw = await self._verified(request, intake)
+            _sid, caller = inbound.call_party(params)
+            language = self._language(caller)
+            message = inbound.parse_speech(params, self.config.name)
+            if message is None:
+                max_seconds = self.config.voice_max_message_seconds
+                called = params.get("To", "")
+                document = voice.ask_voicemail(language, self._urls, caller, called, max_seconds)
+                return _twiml(document)
+            await self._accept(intake, message, raw)
+            return _twiml(voice.goodbye(language, "thanks_speech"))
+
+        @router.post("/voice/recorded")
+        async def recorded(request: Request) -> Response:
+            # The Record action: the recording itself is stored from its status callback.
+            params, _raw = await self._verified(request, intake)
+            language = self._language(inbound.call_party(params)[1])
+            return _twiml(voice.goodbye(language, "thanks_voicemail"))
+
+        @router.post("/voice/silent")
+        async def silent(request: Request) -> Response:
+            params, raw = await self._verified(request, intake)
+            message = inbound.parse_missed_call(params, self.config.name, "silent call")
+            await self._accept(intake, message, raw)
+            return _twiml(voice.goodbye(self._language(message.sender.address), "silent"))
+
+        @router.post("/voice/status")
+        async def call_status(request: Request) -> Response:
+            params, raw = await self._verified(request, intake)
+            await self._accept(intake, inbound.parse_call_status(params, self.config.name), raw)
+            return Response(status_code=204)
+
+        @router.post("/voice/recording")
+        async def recording(request: Request) -> Response:
+            params, raw = await self._verified(request, intake)
+            caller, called = request.query_params.get("from"), request.query_params.get("to")
+            language = self._language(caller or "")
+            message = inbound.parse_recording(params, self.config.name, caller, called, language)
+            await self._accept(intake, message, raw)
+            return Response(status_code=204)
+
+        @router.post("/voice/transcription")
+        async def transcription(request: Request) -> Response:
+            params, raw = await self._verified(request, intake)
+            await self._accept(intake, inbound.parse_transcription(params, self.config.name), raw)
+            return Response(status_code=204)
+
+    @property
+    def _urls(self) -> voice.CallUrls:
+        return voice.CallUrls(self.env.webhook_url(self.config.name, "voice"))
+
+    def _language(self, number: str) -> str:
+        return voice.caller_language(number, self.config.voice_language)
+
+    @staticmethod
+    async def _accept(intake: Intake, message: InboundMessage | None, raw: bytes) -> None:
+        if message is not None:
+            await run_in_threadpool(intake.accept, message, raw, FORM)
 
     async def _verified(self, request: Request, intake: Intake) -> tuple[dict[str, str], bytes]:
         """The form parameters of a correctly signed call from our account, and the raw body."""
@@ -125,3 +204,7 @@ class TwilioConnector:
         inbound.verify(self.token, intake.public_url(request), params, signature)
         inbound.check_account(params, self.config.account_sid)
         return params, raw
+
+
+def _twiml(document: str) -> Response:
+    return Response(document, media_type="text/xml")

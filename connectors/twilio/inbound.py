@@ -1,4 +1,4 @@
-"""Verify and parse what Twilio posts: inbound SMS/MMS and message status callbacks. No I/O."""
+"""Verify and parse what Twilio posts: SMS/MMS, message status callbacks and voice calls. No I/O."""
 
 from __future__ import annotations
 
@@ -95,3 +95,92 @@ def parse_status(params: dict[str, str]) -> tuple[str, str, str | None] | None:
     if status is None:
         return None
     return sid, status, params.get("ErrorCode") or None
+
+
+# -- voice calls (protocols 1.9) ------------------------------------------------------------
+
+MISSED_CALL_STATUSES = frozenset({"no-answer", "busy", "failed", "canceled"})
+VOICEMAIL_TEXT = {"zh": "[语音留言，需要收听]", "en": "[Voicemail, needs listening]"}
+
+
+def call_party(params: dict[str, str]) -> tuple[str, str]:
+    """(CallSid, caller's number) of a call webhook."""
+    sid, number = params.get("CallSid"), params.get("From") or params.get("Caller")
+    if not sid or not number:
+        raise BadPayload("CallSid and From are required")
+    return sid, number
+
+
+def parse_speech(params: dict[str, str], connector: str) -> InboundMessage | None:
+    """What the caller said in <Gather> (SpeechResult); None when they said nothing."""
+    sid, number = call_party(params)
+    text = (params.get("SpeechResult") or "").strip()
+    if not text:
+        return None
+    return _call_message(connector, f"call:{sid}:speech", number, params.get("To"), text)
+
+
+def parse_missed_call(params: dict[str, str], connector: str, reason: str) -> InboundMessage:
+    """A call that left nothing: a request for an agent to call back (key `call:{CallSid}`)."""
+    sid, number = call_party(params)
+    text = f"未接来电 / Missed call from {number}, please call back ({reason})"
+    subject = f"回电 Call back {number}"
+    return _call_message(connector, f"call:{sid}", number, params.get("To"), text, subject)
+
+
+def parse_call_status(params: dict[str, str], connector: str) -> InboundMessage | None:
+    """A call status callback: missed calls become call-back requests, the rest is ignored."""
+    status = params.get("CallStatus", "")
+    if status not in MISSED_CALL_STATUSES:
+        return None
+    return parse_missed_call(params, connector, f"CallStatus {status}")
+
+
+def parse_recording(
+    params: dict[str, str], connector: str, caller: str | None, called: str | None, language: str
+) -> InboundMessage | None:
+    """A finished voicemail (recordingStatusCallback), keyed by RecordingSid, audio attached."""
+    if params.get("RecordingStatus", "completed") != "completed":
+        return None
+    recording_sid, url = params.get("RecordingSid"), params.get("RecordingUrl")
+    if not recording_sid or not url or not caller:
+        raise BadPayload("RecordingSid, RecordingUrl and the caller's number are required")
+    text = f"{VOICEMAIL_TEXT[language]} ({params.get('RecordingDuration', '?')} s)"
+    return _call_message(
+        connector, f"recording:{recording_sid}", caller, called, text,
+        f"语音留言 Voicemail {caller}", _recording(params),
+    )  # fmt: skip
+
+
+def parse_transcription(params: dict[str, str], connector: str) -> InboundMessage | None:
+    """A voicemail's transcript (English only); it joins the caller's open request."""
+    if params.get("TranscriptionStatus") != "completed":
+        return None
+    text = (params.get("TranscriptionText") or "").strip()
+    if not text:
+        return None
+    sid, number = call_party(params)
+    return _call_message(
+        connector, f"call:{sid}:transcript", number, params.get("To"), text,
+        f"语音留言 Voicemail {number}", _recording(params),
+    )  # fmt: skip
+
+
+def _recording(params: dict[str, str]) -> tuple[Attachment, ...]:
+    url, sid = params.get("RecordingUrl"), params.get("RecordingSid")
+    if not url:
+        return ()
+    # RecordingUrl serves WAV; fetching it needs the account's credentials.
+    return (Attachment(url=url, content_type="audio/wav", filename=f"{sid or 'recording'}.wav"),)
+
+
+def _call_message(
+    connector: str, key: str, number: str, called: str | None, text: str,
+    subject: str | None = None, attachments: tuple[Attachment, ...] = (),
+) -> InboundMessage:  # fmt: skip
+    # Sender kind "phone", like SMS: a caller and a texter with one number are one customer.
+    return InboundMessage(
+        channel="twilio", connector=connector, provider_message_id=key,
+        sender=Sender(kind="phone", address=number), recipient=called, subject=subject,
+        text=text, attachments=attachments,
+    )  # fmt: skip

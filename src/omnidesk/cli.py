@@ -22,6 +22,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 requests_app = typer.Typer(help="Read and work requests.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(requests_app, name="requests")
+agents_app = typer.Typer(help="Agents and their availability.", no_args_is_help=True)
+app.add_typer(agents_app, name="agents")
 app.add_typer(classifier_app, name="classifier")
 app.command(
     "classify", help='Classify JSON lines {"text": ...} from stdin; one JSON line out each.'
@@ -163,6 +165,140 @@ def requests_show(request_id: int, json_out: JsonOpt = False) -> None:
         _print_json(record)
         return
     _print_request(record)
+
+
+def _change_status(request_id: int, status: str, actor: str, note: str | None) -> None:
+    from omnidesk.config_file import load as load_config_file
+    from omnidesk.db import unit_of_work
+    from omnidesk.models import RequestStatus
+    from omnidesk.services.status import set_status
+
+    settings = _settings()
+    _require_schema(settings)
+    try:
+        config = load_config_file(settings.config)
+        with unit_of_work(settings) as session:
+            tasks = set_status(session, request_id, RequestStatus(status), actor, config, note)
+    except (LookupError, ValueError, ConfigError) as exc:
+        raise _fail(str(exc).strip("'\""), code=1) from exc
+    _enqueue_best_effort(settings, tasks)
+    err.print(f"#{request_id}: {status}")
+
+
+ActorOpt = Annotated[str, typer.Option(help="Who makes the change (kept in the event log).")]
+NoteOpt = Annotated[str | None, typer.Option(help="A note for the event log.")]
+
+
+@requests_app.command("resolve")
+def requests_resolve(request_id: int, actor: ActorOpt = "cli", note: NoteOpt = None) -> None:
+    """Mark a request resolved (a complaint's customer is told through their channel)."""
+    _change_status(request_id, "resolved", actor, note)
+
+
+@requests_app.command("reopen")
+def requests_reopen(request_id: int, actor: ActorOpt = "cli", note: NoteOpt = None) -> None:
+    """Reopen a resolved or closed request."""
+    _change_status(request_id, "open", actor, note)
+
+
+@requests_app.command("pending")
+def requests_pending(request_id: int, actor: ActorOpt = "cli", note: NoteOpt = None) -> None:
+    """Mark a request as waiting for the customer."""
+    _change_status(request_id, "pending", actor, note)
+
+
+def _enqueue_best_effort(settings: Settings, tasks: list[Any]) -> None:
+    """Hand replies to the workers now if Redis answers; otherwise the sweeper sends them."""
+    if not tasks:
+        return
+    from omnidesk.embedded import EmbeddedRedis
+
+    url = settings.redis_url
+    if not url:
+        embedded = EmbeddedRedis(settings.data_dir)
+        url = embedded.url if embedded.answers() else None
+    if url:
+        try:
+            from workers.broker import build_broker, install
+            from workers.dispatch import dispatch_all
+
+            install(build_broker(settings, url))
+            dispatch_all(tasks)
+            return
+        except Exception as exc:  # noqa: BLE001 - the rows are stored; the sweeper sends them
+            err.print(f"note: could not reach the queue ({exc}); the workers will send it")
+            return
+    err.print("note: no queue running; the workers send the notice when they start")
+
+
+@requests_app.command("recategorise")
+def requests_recategorise(
+    request_id: int,
+    category: str,
+    actor: Annotated[str, typer.Option(help="Who corrects it (kept with the correction).")] = "cli",
+) -> None:
+    """Change a request's category; the change is kept to train the classifier."""
+    from omnidesk.db import unit_of_work
+    from omnidesk.services.corrections import recategorise
+    from omnidesk.triage.config import load_config
+
+    settings = _settings()
+    _require_schema(settings)
+    try:
+        with unit_of_work(settings) as session:
+            correction = recategorise(
+                session, request_id, category, actor, load_config(), settings.triage_model_dir
+            )
+    except (LookupError, ValueError) as exc:
+        raise _fail(str(exc).strip("'\""), code=1) from exc
+    err.print(f"#{request_id}: {'recategorised as ' + category if correction else 'unchanged'}")
+
+
+@agents_app.command("list")
+def agents_list(json_out: JsonOpt = False) -> None:
+    """Agents with their teams, skills, capacity, availability and open requests."""
+    from omnidesk.db import unit_of_work
+    from omnidesk.services.queries import list_agents
+
+    settings = _settings()
+    _require_schema(settings)
+    with unit_of_work(settings) as session:
+        rows = list_agents(session)
+    if json_out:
+        _print_json(rows)
+        return
+    table = Table("username", "name", "teams", "availability", "open", "capacity")
+    for r in rows:
+        table.add_row(
+            r["username"],
+            r["display_name"] or "",
+            ",".join(r["teams"]),
+            r["availability"],
+            str(r["open_requests"]),
+            str(r["capacity"]),
+        )
+    Console().print(table)
+
+
+@agents_app.command("availability")
+def agents_availability(
+    username: str,
+    state: Annotated[str, typer.Argument(help="online, away or offline")],
+) -> None:
+    """Set an agent's availability; going offline hands unanswered requests back to the team."""
+    from omnidesk.db import unit_of_work
+    from omnidesk.models import Availability
+    from omnidesk.services.assign import set_availability
+
+    settings = _settings()
+    _require_schema(settings)
+    try:
+        availability = Availability(state)
+        with unit_of_work(settings) as session:
+            handed = set_availability(session, username, availability, actor="cli")
+    except (LookupError, ValueError) as exc:
+        raise _fail(str(exc).strip("'\""), code=1) from exc
+    err.print(f"{username}: {availability}" + (f"; handed back {handed}" if handed else ""))
 
 
 def _print_request(record: dict[str, Any]) -> None:

@@ -8,33 +8,85 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from omnidesk.errors import ConfigError
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-class TeamConfig(BaseModel):
+NAME = r"^[a-z0-9][a-z0-9._-]{0,62}$"
+PRIORITIES = ("urgent", "high", "normal", "low")
+
+
+class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+class TeamConfig(_Strict):
+    """`[[teams]]`: a team, the categories it takes by default, its hours and its lead."""
+
+    name: str = Field(pattern=NAME)
+    display_name: str | None = None
     categories: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
+    hours: str = "default"
     lead: str | None = None
 
 
-class RoutingConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class AgentConfig(_Strict):
+    """`[[agents]]`: a person, their teams, skills (empty: any), capacity and availability."""
 
+    username: str = Field(pattern=NAME)
+    name: str | None = None
+    email: str | None = None
+    role: Literal["admin", "supervisor", "agent"] = "agent"
+    teams: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    capacity: int = Field(default=10, ge=0, le=1000)
+    availability: Literal["online", "away", "offline"] = "online"
+
+
+class RuleConfig(_Strict):
+    """`[[routing.rules]]`: conditions (all must hold; a list means any of) → team/priority/SLA."""
+
+    name: str
+    category: tuple[str, ...] = ()
+    channel: tuple[str, ...] = ()
+    language: tuple[str, ...] = ()
+    priority: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    team: str | None = None
+    set_priority: Literal["urgent", "high", "normal", "low"] | None = None
+    sla: str | None = None
+    enabled: bool = True
+
+    @field_validator("priority")
+    @classmethod
+    def _known_priorities(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [p for p in value if p not in PRIORITIES]
+        if unknown:
+            raise ValueError(f"unknown priority {unknown[0]!r} (use {', '.join(PRIORITIES)})")
+        return value
+
+    @model_validator(mode="after")
+    def _does_something(self) -> RuleConfig:
+        if not (self.team or self.set_priority or self.sla):
+            raise ValueError("a rule must set team, set_priority or sla")
+        return self
+
+
+class RoutingConfig(_Strict):
     default_team: str = "general"
+    rules: tuple[RuleConfig, ...] = ()
 
 
-class DeskInfo(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class DeskInfo(_Strict):
     name: str = "TP官方客服"
     name_en: str = "TP Customer Service"
     default_language: str = "zh"
@@ -48,6 +100,7 @@ class DeskConfig:
     path: Path | None
     connectors: list[dict[str, Any]] = field(default_factory=list)
     teams: tuple[TeamConfig, ...] = ()
+    agents: tuple[AgentConfig, ...] = ()
     routing: RoutingConfig = RoutingConfig()
     desk: DeskInfo = DeskInfo()
     extra: dict[str, Any] = field(default_factory=dict)
@@ -69,18 +122,47 @@ def load(
     errors: list[str] = []
     connectors = _connector_tables(path, data.pop("connectors", []), env, errors)
     teams = _section(path, "teams", data.pop("teams", []), TeamConfig, errors, many=True)
+    agents = _section(path, "agents", data.pop("agents", []), AgentConfig, errors, many=True)
     routing = _section(path, "routing", data.pop("routing", {}), RoutingConfig, errors)
     desk = _section(path, "desk", data.pop("desk", {}), DeskInfo, errors)
+    _cross_check(path, teams or [], agents or [], routing, errors)
     if errors:
         raise ConfigError("\n".join(errors))
     return DeskConfig(
         path=path,
         connectors=connectors,
         teams=tuple(teams or ()),
+        agents=tuple(agents or ()),
         routing=routing or RoutingConfig(),
         desk=desk or DeskInfo(),
         extra=expand(data, env, errors, where=str(path)),
     )
+
+
+def _cross_check(
+    path: Path,
+    teams: list[TeamConfig],
+    agents: list[AgentConfig],
+    routing: RoutingConfig | None,
+    errors: list[str],
+) -> None:
+    """Names that refer to other tables must exist: a rule's team, an agent's teams."""
+    names = {t.name for t in teams}
+    if len(names) != len(teams):
+        errors.append(f"{path}: teams: two teams have the same name")
+    for index, agent in enumerate(agents):
+        for team in agent.teams:
+            if team not in names:
+                errors.append(f"{path}: agents[{index}] ({agent.username}).teams: no team {team!r}")
+    if routing is None:
+        return
+    if names and routing.default_team not in names:
+        errors.append(f"{path}: [routing].default_team: no team {routing.default_team!r}")
+    for index, rule in enumerate(routing.rules):
+        if rule.team and names and rule.team not in names:
+            errors.append(
+                f"{path}: routing.rules[{index}] ({rule.name}).team: no team {rule.team!r}"
+            )
 
 
 def _connector_tables(

@@ -16,6 +16,8 @@ from omnidesk.connector import Connector, ConnectorEnv, Registry, load_registry
 from omnidesk.db import unit_of_work
 from omnidesk.errors import ConfigError
 from omnidesk.models import ConnectorRecord, ConnectorState, utcnow
+from omnidesk.services import directory
+from omnidesk.services.hours import BusinessHours
 from omnidesk.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -38,7 +40,14 @@ class Desk:
         """Read the config file, build every connector, and record them in the database."""
         config = config_file.load(settings.config, required=_explicit(settings))
         env = ConnectorEnv(
-            public_url=settings.public_url, data_dir=settings.data_dir, redis_url=settings.redis_url
+            public_url=settings.public_url,
+            data_dir=settings.data_dir,
+            redis_url=settings.redis_url,
+            extras={
+                "business_hours": BusinessHours(time_zone=config.desk.time_zone),
+                "desk_name_zh": config.desk.name,
+                "desk_name_en": config.desk.name_en,
+            },
         )
         desk = cls(settings=settings, config=config, registry=load_registry(), env=env)
         desk._build_file_connectors()
@@ -65,8 +74,9 @@ class Desk:
             raise ConfigError("\n".join(errors))
 
     def sync(self) -> None:
-        """Upsert a ConnectorRecord for every file connector (they are read-only in the console)."""
+        """Record the file's teams, agents, rules and connectors (read-only in the console)."""
         with unit_of_work(self.settings) as session:
+            directory.sync(session, self.config)
             for name, connector in self.connectors.items():
                 self.ids[name] = _upsert(session, connector)
             for record in session.exec(select(ConnectorRecord)):

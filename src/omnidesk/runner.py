@@ -63,14 +63,14 @@ def _dramatiq_broker(settings: Settings, url: str) -> None:
 
 def run_worker(settings: Settings, processes: int | None, threads: int | None) -> int:
     from omnidesk.desk import Desk
-    from workers.schedule import Scheduler
+    from workers.schedule import Scheduler, default_jobs
 
     with redis_for(settings) as url:
         settings = _with_redis(settings, url)
         Desk.load(settings)  # fail now on a bad config, and sync connectors
         prepare_classifier(settings)
         _dramatiq_broker(settings, url)
-        scheduler = Scheduler(url, settings.sweep_interval_seconds)
+        scheduler = Scheduler(url, default_jobs(settings))
         scheduler.start()
         tree = ProcessTree()
         tree.install_signal_handlers()

@@ -44,7 +44,7 @@ class WebhookRouter:
         child = dict(scope)
         child["omnidesk.original_path"] = scope["path"]
         child["root_path"] = scope.get("root_path", "") + f"/{name}"
-        if not rest:
+        if not rest and not path.endswith("/"):
             child["path"] = scope["path"] + "/"
         await app(child, self._capped(receive, send), send)
 

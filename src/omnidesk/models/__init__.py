@@ -4,6 +4,7 @@ from omnidesk.models.base import UTCDateTime, utcnow
 from omnidesk.models.connector import ConnectorRecord, ConnectorState
 from omnidesk.models.customer import Customer, Identity
 from omnidesk.models.event import Event
+from omnidesk.models.mailbox import MailboxState
 from omnidesk.models.message import (
     DeliveryStatus,
     Direction,
@@ -13,9 +14,25 @@ from omnidesk.models.message import (
     Stage,
 )
 from omnidesk.models.request import OPEN_STATUSES, Priority, Request, RequestStatus
+from omnidesk.models.team import (
+    Agent,
+    AgentTeam,
+    Availability,
+    Correction,
+    Role,
+    RoutingRule,
+    Team,
+)
 
 __all__ = [
     "OPEN_STATUSES",
+    "Agent",
+    "AgentTeam",
+    "Availability",
+    "Correction",
+    "Role",
+    "RoutingRule",
+    "Team",
     "ConnectorRecord",
     "ConnectorState",
     "Customer",
@@ -23,6 +40,7 @@ __all__ = [
     "Direction",
     "Event",
     "Identity",
+    "MailboxState",
     "Message",
     "Priority",
     "QuarantinedPayload",

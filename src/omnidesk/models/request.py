@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, Text
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from omnidesk.models.base import EnumString, UTCDateTime, utcnow
@@ -34,7 +34,10 @@ class Priority(StrEnum):
 
 
 class Request(SQLModel, table=True):
-    __table_args__ = (Index("ix_request_customer_status", "customer_id", "status"),)
+    __table_args__ = (
+        Index("ix_request_customer_status", "customer_id", "status"),
+        UniqueConstraint("complaint_ref", name="uq_request_complaint_ref"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
@@ -49,6 +52,10 @@ class Request(SQLModel, table=True):
     status: RequestStatus = Field(default=RequestStatus.NEW, sa_type=EnumString(RequestStatus, 16))
     team: str | None = Field(default=None, max_length=64)
     assignee: str | None = Field(default=None, max_length=64)
+    sla_policy: str | None = Field(default=None, max_length=63)
+    complaint_ref: str | None = Field(default=None, max_length=32)
+    escalation_level: int = 0
+    sla_warned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     first_response_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolution_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
     first_responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

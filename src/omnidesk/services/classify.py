@@ -5,6 +5,7 @@ The labeller is pluggable (`Labeller`); the desk's own is the trained triage cla
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -14,6 +15,7 @@ from sqlmodel import Session
 from omnidesk.models import Message, Priority, Request
 from omnidesk.services import events
 from omnidesk.services.pipeline import Task
+from omnidesk.triage import store
 from omnidesk.triage.classify import Classifier
 
 
@@ -33,13 +35,24 @@ class Labeller(Protocol):
 
 
 class TriageLabeller:
-    """The desk's trained bilingual classifier (omnidesk.triage), loaded once per process."""
+    """The desk's trained classifier (omnidesk.triage); picks up a newly activated version
+    (retraining, rollback) within `recheck_seconds`."""
 
-    def __init__(self, model_dir: Path) -> None:
+    def __init__(self, model_dir: Path, recheck_seconds: float = 60.0) -> None:
+        self.model_dir = model_dir
+        self.recheck_seconds = recheck_seconds
         self.classifier = Classifier.load(model_dir)
+        self._checked = time.monotonic()
+
+    def _current(self) -> Classifier:
+        if time.monotonic() - self._checked > self.recheck_seconds:
+            self._checked = time.monotonic()
+            if store.active_version(self.model_dir) != self.classifier.version:
+                self.classifier = Classifier.load(self.model_dir)
+        return self.classifier
 
     def label(self, text: str, subject: str | None = None, channel: str | None = None) -> Label:
-        triage = self.classifier.classify(text, subject, channel)
+        triage = self._current().classify(text, subject, channel)
         return Label(
             category=triage.category,
             confidence=triage.confidence,

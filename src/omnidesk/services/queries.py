@@ -6,7 +6,18 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from omnidesk.models import ConnectorRecord, Customer, Event, Identity, Message, Request
+from omnidesk.models import (
+    Agent,
+    AgentTeam,
+    ConnectorRecord,
+    Customer,
+    Event,
+    Identity,
+    Message,
+    Request,
+    Team,
+)
+from omnidesk.services.assign import open_loads
 
 
 def list_requests(
@@ -26,7 +37,7 @@ def list_requests(
 
 
 def request_row(request: Request) -> dict[str, Any]:
-    return request.model_dump(mode="json")
+    return {"id": request.id, **request.model_dump(mode="json")}
 
 
 def show_request(session: Session, request_id: int) -> dict[str, Any] | None:
@@ -55,6 +66,19 @@ def show_request(session: Session, request_id: int) -> dict[str, Any] | None:
 
 
 def _message(message: Message) -> dict[str, Any]:
-    return message.model_dump(mode="json", exclude={"raw_payload_id"}) | {
-        "raw_payload_id": message.raw_payload_id
-    }
+    return message.model_dump(mode="json")
+
+
+def list_agents(session: Session) -> list[dict[str, Any]]:
+    teams: dict[int, list[str]] = {}
+    for link, team in session.exec(
+        select(AgentTeam, Team).where(col(AgentTeam.team_id) == col(Team.id))
+    ):
+        teams.setdefault(link.agent_id, []).append(team.name)
+    agents = list(session.exec(select(Agent).order_by(col(Agent.username))))
+    loads = open_loads(session, [a.username for a in agents])
+    return [
+        a.model_dump(mode="json")
+        | {"teams": sorted(teams.get(a.id or 0, [])), "open_requests": loads.get(a.username, 0)}
+        for a in agents
+    ]

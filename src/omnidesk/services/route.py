@@ -1,23 +1,33 @@
-"""Stage 3, route: give a new request its team (by category and language, else the default)."""
+"""Stage 3, route: rules choose the team (and maybe priority and SLA policy), then assignment
+picks the agent; complaints get their reference number. Every decision is an event."""
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
 from omnidesk.config_file import DeskConfig
-from omnidesk.models import Message, Request
-from omnidesk.services import events
+from omnidesk.models import Customer, Message, Priority, Request
+from omnidesk.services import assign, directory, events
 from omnidesk.services.pipeline import Task
+from omnidesk.services.rules import Decision, Facts, decide
 
 
-def choose_team(config: DeskConfig, category: str | None, language: str | None) -> tuple[str, str]:
-    """The team for a request, with the reason for the event log."""
-    for team in config.teams:
-        if category and category in team.categories:
-            if team.languages and language not in team.languages:
-                continue
-            return team.name, f"category {category} → team {team.name}"
-    return config.routing.default_team, "no team takes this category: default team"
+def facts_of(session: Session, request: Request, message: Message) -> Facts:
+    customer = session.get(Customer, request.customer_id)
+    return Facts(
+        category=request.category,
+        channel=request.channel,
+        language=request.language,
+        priority=str(request.priority),
+        text=f"{message.subject or ''}\n{message.text}",
+        tags=frozenset(customer.tags if customer else ()),
+    )
+
+
+def decide_for(session: Session, config: DeskConfig, facts: Facts) -> Decision:
+    team_categories = {t.name: t.categories for t in config.teams}
+    rules = directory.active_rules(session)
+    return decide(rules, team_categories, config.routing.default_team, facts)
 
 
 def run(session: Session, message: Message, config: DeskConfig) -> list[Task]:
@@ -26,10 +36,47 @@ def run(session: Session, message: Message, config: DeskConfig) -> list[Task]:
     request = session.get(Request, message.request_id)
     if request is None or request.team is not None:
         return []
-    team, reason = choose_team(config, request.category, request.language)
-    request.team = team
+    facts = facts_of(session, request, message)
+    decision = decide_for(session, config, facts)
+    request.team = decision.team
+    if decision.priority:
+        request.priority = Priority(decision.priority)
+    request.sla_policy = decision.sla
     session.add(request)
     events.record(
-        session, "routed", request_id=request.id, message_id=message.id, team=team, reason=reason
+        session,
+        "routed",
+        request_id=request.id,
+        message_id=message.id,
+        team=decision.team,
+        rule=decision.rule,
+        reason=decision.reason,
+        priority=str(request.priority),
+        facts={
+            "category": facts.category,
+            "channel": facts.channel,
+            "language": facts.language,
+            "priority": facts.priority,
+            "tags": sorted(facts.tags),
+        },
     )
+    if request.category == "complaint" and request.complaint_ref is None:
+        register_complaint(session, request)
+    assign.assign(session, request)
     return []
+
+
+def register_complaint(session: Session, request: Request) -> str:
+    """Give a complaint its reference (told to the customer; used in every status notice)."""
+    request.complaint_ref = f"TS{request.created_at:%Y%m%d}{request.id:06d}"
+    if request.priority in (Priority.NORMAL, Priority.LOW):
+        request.priority = Priority.HIGH
+    session.add(request)
+    events.record(
+        session,
+        "complaint_registered",
+        request_id=request.id,
+        complaint_ref=request.complaint_ref,
+        priority=str(request.priority),
+    )
+    return request.complaint_ref

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from omnidesk.inbound import Attachment
 from omnidesk.models import DeliveryStatus, Direction, Message, Request, utcnow
@@ -60,7 +60,7 @@ def last_inbound_at(session: Session, reply: Message) -> datetime | None:
     stmt = (
         select(func.max(Message.received_at))
         .where(Message.direction == Direction.INBOUND, Message.connector_id == reply.connector_id)
-        .where(Message.sender == reply.recipient)
+        .where(Message.sender == reply.recipient, col(Message.automatic).is_(None))
     )
     return session.exec(stmt).first()
 

@@ -24,6 +24,13 @@ DEFAULTS: dict[tuple[str, str], str] = {
         "#$request_id.\nAn agent will reply as soon as possible; reply to this mail to add "
         "anything.\n\n$desk_name"
     ),
+    ("zh", "complaint_status"): (
+        "【$desk_name】您的投诉（编号 $complaint_ref）状态更新：$status。如有疑问请直接回复。"
+    ),
+    ("en", "complaint_status"): (
+        "$desk_name: your complaint $complaint_ref is now $status. Reply to this message "
+        "with any question."
+    ),
 }
 
 

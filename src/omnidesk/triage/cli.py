@@ -103,18 +103,44 @@ def train_command(
     ] = None,
     force: Annotated[bool, typer.Option(help="Activate even if not better.")] = False,
     config: ConfigFile = None,
+    db: Annotated[
+        bool, typer.Option("--db/--no-db", help="Include the agents' corrections in the desk.")
+    ] = True,
 ) -> None:
     """Train a new version; it becomes active only if its held-out macro-F1 is not worse."""
     try:
         fixes = _read_corrections(corrections) if corrections else []
-        result = retrain(
-            model_dir or default_model_dir(), fixes, config=load_config(config), force=force
+        directory = model_dir or default_model_dir()
+        result = (
+            _train_with_desk_corrections(directory, load_config(config), force, fixes)
+            if db and _desk_has_schema()
+            else retrain(directory, fixes, config=load_config(config), force=force)
         )
     except (OmnideskError, ValueError) as exc:
         raise _fail(exc) from exc
     state = "activated" if result.activated else "kept inactive"
     typer.echo(f"{result.version} {state}: {result.reason}")
     typer.echo(format_report(result.report))
+
+
+def _desk_has_schema() -> bool:
+    from sqlalchemy import inspect
+
+    from omnidesk.db import get_engine
+    from omnidesk.settings import get_settings
+
+    return inspect(get_engine(get_settings())).has_table("correction")
+
+
+def _train_with_desk_corrections(
+    directory: Path, config: Any, force: bool, fixes: list[tuple[str, str]]
+) -> Any:
+    from omnidesk.db import unit_of_work
+    from omnidesk.services.corrections import retrain_with_corrections
+    from omnidesk.settings import get_settings
+
+    with unit_of_work(get_settings()) as session:
+        return retrain_with_corrections(session, directory, config, force=force, extra=fixes)
 
 
 @classifier_app.command("evaluate")
