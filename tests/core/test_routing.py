@@ -1,4 +1,4 @@
-"""Routing rules (first match wins) and assignment (least loaded, round-robin, returning customer)."""
+"""Routing rules (first match wins) and assignment (least loaded, round-robin, returning)."""
 
 from __future__ import annotations
 
