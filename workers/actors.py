@@ -12,7 +12,7 @@ from workers.pipeline import (
     respond_to_request,
     route_request,
 )
-from workers.schedule import retrain_classifier, sweep_stuck
+from workers.schedule import retrain_classifier, sweep_stuck, watch_sla
 
 STAGE_ACTORS: dict[str, dramatiq.Actor] = {
     "ingest": ingest_message,
@@ -23,6 +23,11 @@ STAGE_ACTORS: dict[str, dramatiq.Actor] = {
     "send": send_reply,
 }
 
-ALL_ACTORS: tuple[dramatiq.Actor, ...] = (*STAGE_ACTORS.values(), sweep_stuck, retrain_classifier)
+ALL_ACTORS: tuple[dramatiq.Actor, ...] = (
+    *STAGE_ACTORS.values(),
+    sweep_stuck,
+    watch_sla,
+    retrain_classifier,
+)
 
 __all__ = ["ALL_ACTORS", "STAGE_ACTORS", "send_reply", "sweep_stuck"]

@@ -45,9 +45,11 @@ def route_request(message_id: int) -> None:
 @dramatiq.actor(queue_name="respond")
 def respond_to_request(message_id: int) -> None:
     """Stage 4: queue the automatic answer as an outbound row."""
-    config = runtime.desk().config
+    config, answerer = runtime.desk().config, runtime.answerer()
     with unit_of_work(runtime.settings()) as session:
-        tasks = run_stage(session, "respond", message_id, lambda s, m: respond.run(s, m, config))
+        tasks = run_stage(
+            session, "respond", message_id, lambda s, m: respond.run(s, m, config, answerer)
+        )
     dispatch_all(tasks)
 
 

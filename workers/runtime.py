@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 from omnidesk.desk import Desk
+from omnidesk.services.answers import Answerer
 from omnidesk.services.classify import Labeller, TriageLabeller
 from omnidesk.services.send import RetryPolicy
 from omnidesk.settings import Settings, get_settings
@@ -14,15 +15,16 @@ _lock = threading.Lock()
 _settings: Settings | None = None
 _desk: Desk | None = None
 _labeller: Labeller | None = None
+_answerer: Answerer | None = None
 
 
 def configure(
     settings: Settings, desk: Desk | None = None, labeller: Labeller | None = None
 ) -> None:
     """Fix this process's settings (and optionally desk and labeller); tests call this."""
-    global _settings, _desk, _labeller
+    global _settings, _desk, _labeller, _answerer
     with _lock:
-        _settings, _desk, _labeller = settings, desk, labeller
+        _settings, _desk, _labeller, _answerer = settings, desk, labeller, None
 
 
 def settings() -> Settings:
@@ -46,6 +48,16 @@ def labeller() -> Labeller:
         if _labeller is None:
             _labeller = TriageLabeller(settings().triage_model_dir)
         return _labeller
+
+
+def answerer() -> Answerer:
+    """Order lookups and the knowledge base, built once from the desk config."""
+    global _answerer
+    if _answerer is None:
+        built = Answerer.from_config(desk().config)
+        with _lock:
+            _answerer = _answerer or built
+    return _answerer
 
 
 def stuck_after() -> timedelta:

@@ -45,9 +45,21 @@ def retrain_classifier() -> None:
     log.info("classifier_retrained", version=result.version, activated=result.activated)
 
 
+@dramatiq.actor(queue_name="schedule", max_retries=0)
+def watch_sla() -> None:
+    """Warn before SLA breaches and escalate after them (services.sla.watch)."""
+    from omnidesk.services import sla
+
+    with unit_of_work(runtime.settings()) as session:
+        escalated = sla.watch(session, runtime.desk().config)
+    if escalated:
+        log.info("sla_escalated", requests=escalated)
+
+
 def default_jobs(settings: Settings) -> list[tuple[dramatiq.Actor, float]]:
     return [
         (sweep_stuck, settings.sweep_interval_seconds),
+        (watch_sla, settings.sla_watch_interval_seconds),
         (retrain_classifier, settings.retrain_interval_seconds),
     ]
 

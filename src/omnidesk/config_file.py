@@ -13,6 +13,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from omnidesk.errors import ConfigError
+from omnidesk.services.hours import BusinessHours
+from omnidesk.services.hours_config import HoursConfig, SlaPolicyConfig, check_unique
+from omnidesk.services.knowledge import KnowledgeConfig
+from omnidesk.services.orders import OrderSystemConfig
+from omnidesk.validation import format_validation
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -93,6 +98,14 @@ class DeskInfo(_Strict):
     time_zone: str = "Asia/Shanghai"
 
 
+DEFAULT_SLA: tuple[dict[str, str], ...] = (
+    {"name": "urgent", "priority": "urgent", "first_response": "30m", "resolution": "4h"},
+    {"name": "high", "priority": "high", "first_response": "1h", "resolution": "1d"},
+    {"name": "normal", "priority": "normal", "first_response": "4h", "resolution": "3d"},
+    {"name": "low", "priority": "low", "first_response": "1d", "resolution": "5d"},
+)
+
+
 @dataclass(frozen=True)
 class DeskConfig:
     """The parsed file. Connector tables are plain dicts here; the registry validates them."""
@@ -103,6 +116,10 @@ class DeskConfig:
     agents: tuple[AgentConfig, ...] = ()
     routing: RoutingConfig = RoutingConfig()
     desk: DeskInfo = DeskInfo()
+    hours: dict[str, BusinessHours] = field(default_factory=dict)
+    sla: tuple[SlaPolicyConfig, ...] = ()
+    order_system: OrderSystemConfig | None = None
+    knowledge: KnowledgeConfig = KnowledgeConfig()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -114,28 +131,60 @@ def load(
     if not path.exists():
         if required:
             raise ConfigError(f"{path}: config file not found")
-        return DeskConfig(path=None)
+        data: dict[str, Any] = {}
+        return _build(None, data, env)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+    return _build(path, data, env)
+
+
+def _build(path: Path | None, data: dict[str, Any], env: Mapping[str, str]) -> DeskConfig:
     errors: list[str] = []
-    connectors = _connector_tables(path, data.pop("connectors", []), env, errors)
-    teams = _section(path, "teams", data.pop("teams", []), TeamConfig, errors, many=True)
-    agents = _section(path, "agents", data.pop("agents", []), AgentConfig, errors, many=True)
-    routing = _section(path, "routing", data.pop("routing", {}), RoutingConfig, errors)
-    desk = _section(path, "desk", data.pop("desk", {}), DeskInfo, errors)
-    _cross_check(path, teams or [], agents or [], routing, errors)
+    where = path or Path("(defaults)")
+    connectors = _connector_tables(where, data.pop("connectors", []), env, errors)
+    teams = _section(where, "teams", data.pop("teams", []), TeamConfig, errors, many=True)
+    agents = _section(where, "agents", data.pop("agents", []), AgentConfig, errors, many=True)
+    routing = _section(where, "routing", data.pop("routing", {}), RoutingConfig, errors)
+    desk = _section(where, "desk", data.pop("desk", {}), DeskInfo, errors) or DeskInfo()
+    hours = _section(where, "hours", data.pop("hours", []), HoursConfig, errors, many=True)
+    sla = _section(
+        where, "sla", data.pop("sla", list(DEFAULT_SLA)), SlaPolicyConfig, errors, many=True
+    )
+    order = data.pop("order_system", None)
+    order_system = (
+        _section(
+            where,
+            "order_system",
+            expand(order, env, errors, f"{where}: [order_system]"),
+            OrderSystemConfig,
+            errors,
+        )
+        if order is not None
+        else None
+    )
+    knowledge = _section(where, "knowledge", data.pop("knowledge", {}), KnowledgeConfig, errors)
+    _cross_check(where, teams or [], agents or [], routing, errors)
+    errors += [f"{where}: {e}" for e in check_unique([h.name for h in hours or []], "hours")]
+    errors += [f"{where}: {e}" for e in check_unique([p.name for p in sla or []], "sla")]
     if errors:
         raise ConfigError("\n".join(errors))
+    business = {h.name: h.business_hours() for h in hours or []}
+    if "default" not in business:
+        business["default"] = HoursConfig(time_zone=desk.time_zone).business_hours()
     return DeskConfig(
         path=path,
         connectors=connectors,
         teams=tuple(teams or ()),
         agents=tuple(agents or ()),
         routing=routing or RoutingConfig(),
-        desk=desk or DeskInfo(),
-        extra=expand(data, env, errors, where=str(path)),
+        desk=desk,
+        hours=business,
+        sla=tuple(sla or ()),
+        order_system=order_system,
+        knowledge=knowledge or KnowledgeConfig(),
+        extra=expand(data, env, errors, where=str(where)),
     )
 
 
@@ -220,12 +269,3 @@ def _section(
         except ValidationError as exc:
             errors.extend(format_validation(where, exc))
     return parsed if many else (parsed[0] if parsed else None)
-
-
-def format_validation(where: str, exc: ValidationError) -> list[str]:
-    """One line per pydantic error: `where.key: message` (input values are not echoed: secrets)."""
-    lines = []
-    for err in exc.errors(include_input=False, include_url=False):
-        key = ".".join(str(p) for p in err["loc"]) or "(table)"
-        lines.append(f"{where}.{key}: {err['msg']}")
-    return lines

@@ -17,7 +17,6 @@ from omnidesk.db import unit_of_work
 from omnidesk.errors import ConfigError
 from omnidesk.models import ConnectorRecord, ConnectorState, utcnow
 from omnidesk.services import directory
-from omnidesk.services.hours import BusinessHours
 from omnidesk.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -44,7 +43,7 @@ class Desk:
             data_dir=settings.data_dir,
             redis_url=settings.redis_url,
             extras={
-                "business_hours": BusinessHours(time_zone=config.desk.time_zone),
+                "business_hours": config.hours["default"],
                 "desk_name_zh": config.desk.name,
                 "desk_name_en": config.desk.name_en,
             },

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     stuck_after_seconds: float = Field(default=120.0, gt=0)
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
     max_recoveries: int = Field(default=5, ge=1)
+    sla_watch_interval_seconds: float = Field(default=60.0, gt=0)
     # The classifier is retrained on agents' corrections this often (only when there are new ones).
     retrain_interval_seconds: float = Field(default=86_400.0, gt=0)
     # Outbound: retries of transient provider failures, with exponential backoff.

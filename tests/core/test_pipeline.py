@@ -12,6 +12,7 @@ from omnidesk.desk import Desk
 from omnidesk.inbound import InboundMessage, Sender
 from omnidesk.models import Event, Message, Request, Stage, utcnow
 from omnidesk.services import classify, ingest, record, respond, route, sweep
+from omnidesk.services.answers import Answerer
 from omnidesk.services.intake import DeskIntake
 from omnidesk.services.pipeline import SEND, NullDispatcher, Task, run_stage
 from tests.factories import twilio_toml
@@ -43,7 +44,7 @@ def bodies(desk: Desk):
         "ingest": ingest.run,
         "classify": lambda s, m: classify.run(s, m, labeller),
         "route": lambda s, m: route.run(s, m, config),
-        "respond": lambda s, m: respond.run(s, m, config),
+        "respond": lambda s, m: respond.run(s, m, config, Answerer.from_config(config)),
         "record": record.run,
     }
 

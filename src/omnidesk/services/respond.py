@@ -1,41 +1,146 @@
-"""Stage 4, respond: queue the automatic acknowledgement of a new request as an outbound row.
+"""Stage 4, respond: the automatic reply to a customer's message, queued as an outbound row.
 
-A reply is a row before it is a provider call (durability contract §4): this stage only writes
-the pending row; the send actor delivers it.
+A new request gets one message: an automatic answer (order status, knowledge base) when one is
+sure enough, always with the request number and how to reach a person, or else the
+acknowledgement, which says when a human will answer (business hours). On a follow-up,
+"人工"/"agent" hands the request to a person, and a confirmation after an automatic answer
+resolves it. A reply is a row before it is a provider call (durability contract §4).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from omnidesk.config_file import DeskConfig
-from omnidesk.models import DeliveryStatus, Direction, Identity, Message, Request
-from omnidesk.services import events, templates
+from omnidesk.models import (
+    DeliveryStatus,
+    Direction,
+    Event,
+    Identity,
+    Message,
+    Request,
+    RequestStatus,
+    utcnow,
+)
+from omnidesk.services import events, sla, templates
+from omnidesk.services.answers import (
+    Answerer,
+    AutoAnswer,
+    LookupFailure,
+    asks_for_human,
+    confirms_solved,
+)
 from omnidesk.services.ingest import is_opening_message
 from omnidesk.services.pipeline import SEND, Task
 
 
-def run(session: Session, message: Message, config: DeskConfig) -> list[Task]:
+def run(session: Session, message: Message, config: DeskConfig, answerer: Answerer) -> list[Task]:
     if message.request_id is None or message.automatic:
         return []
     request = session.get(Request, message.request_id)
-    if request is None or not is_opening_message(session, message):
+    if request is None:
         return []
     ident = session.get(Identity, message.identity_id) if message.identity_id else None
     if ident is not None and ident.opted_out:
-        events.record(session, "acknowledgement_skipped", request_id=request.id, reason="opted_out")
+        events.record(session, "auto_reply_skipped", request_id=request.id, reason="opted_out")
         return []
-    text = templates.render(
+    if is_opening_message(session, message):
+        text = _first_reply(session, request, message, config, answerer)
+        kind = "answer" if _answered(session, request) else "acknowledgement"
+    else:
+        text, kind = _follow_up(session, request, message, config)
+    if text is None:
+        return []
+    reply = queue_reply(session, request, message, text, kind=kind, author="system")
+    return [Task(SEND, reply.id)]  # type: ignore[arg-type]
+
+
+def _first_reply(
+    session: Session, request: Request, message: Message, config: DeskConfig, answerer: Answerer
+) -> str:
+    language = request.language or config.desk.default_language
+    short = message.channel in templates.SHORT_CHANNELS
+    found = answerer.answer(
+        f"{message.subject or ''}\n{message.text}", request.category, language, short
+    )
+    if isinstance(found, LookupFailure):
+        events.record(session, "order_lookup_failed", request_id=request.id, reason=found.reason)
+    if isinstance(found, AutoAnswer):
+        events.record(
+            session,
+            "auto_answered",
+            request_id=request.id,
+            message_id=message.id,
+            source=found.source,
+            reference=found.reference,
+            score=found.score,
+        )
+        footer = templates.phrase("answer_footer", language, {"request_id": request.id})
+        return f"{found.text}{'' if language == 'zh' else ' '}{footer}"
+    return templates.render(
         "acknowledgement",
-        request.language or config.desk.default_language,
+        language,
         message.channel,
-        {"request_id": request.id, "desk_name": _desk_name(config, request.language)},
+        _ack_values(session, request, config),
         _template_dir(config),
     )
-    reply = queue_reply(session, request, message, text, kind="acknowledgement", author="system")
-    return [Task(SEND, reply.id)]  # type: ignore[arg-type]
+
+
+def _answered(session: Session, request: Request) -> bool:
+    stmt = select(Event.id).where(Event.request_id == request.id, Event.kind == "auto_answered")
+    return session.exec(stmt).first() is not None
+
+
+def _follow_up(
+    session: Session, request: Request, message: Message, config: DeskConfig
+) -> tuple[str | None, str]:
+    language = request.language or config.desk.default_language
+    if asks_for_human(message.text):
+        events.record(session, "human_requested", request_id=request.id, message_id=message.id)
+        values = _ack_values(session, request, config)
+        return templates.phrase("human_requested", language, values), "acknowledgement"
+    if (
+        _answered(session, request)
+        and request.first_responded_at is None
+        and confirms_solved(message.text, language)
+    ):
+        request.status = RequestStatus.RESOLVED
+        request.resolved_at = request.updated_at = utcnow()
+        session.add(request)
+        events.record(
+            session,
+            "resolved",
+            request_id=request.id,
+            actor="customer",
+            reason="the customer confirmed the automatic answer solved it",
+        )
+    return None, ""
+
+
+def _ack_values(session: Session, request: Request, config: DeskConfig) -> dict[str, object]:
+    language = request.language if request.language in ("zh", "en") else "zh"
+    hours = sla.hours_of(session, config, request.team)
+    now = utcnow()
+    when = (
+        templates.phrase("when_open", language, {})
+        if hours.is_open(now)
+        else templates.phrase(
+            "when_closed", language, {"next_opening": hours.describe_next_opening(now, language)}
+        )
+    )
+    complaint = (
+        templates.phrase("complaint_note", language, {"complaint_ref": request.complaint_ref})
+        if request.complaint_ref
+        else ""
+    )
+    return {
+        "request_id": request.id,
+        "desk_name": config.desk.name_en if language == "en" else config.desk.name,
+        "when": when,
+        "complaint": complaint,
+    }
 
 
 def queue_reply(
@@ -75,8 +180,13 @@ def queue_reply(
     return reply
 
 
-def _desk_name(config: DeskConfig, language: str | None) -> str:
-    return config.desk.name_en if language == "en" else config.desk.name
+def last_inbound(session: Session, request_id: int) -> Message | None:
+    stmt = (
+        select(Message)
+        .where(Message.request_id == request_id, Message.direction == Direction.INBOUND)
+        .order_by(col(Message.id).desc())
+    )
+    return session.exec(stmt).first()
 
 
 def _template_dir(config: DeskConfig) -> Path | None:

@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from omnidesk.config_file import DeskConfig
 from omnidesk.models import Customer, Message, Priority, Request
-from omnidesk.services import assign, directory, events
+from omnidesk.services import assign, directory, events, sla
 from omnidesk.services.pipeline import Task
 from omnidesk.services.rules import Decision, Facts, decide
 
@@ -62,6 +62,7 @@ def run(session: Session, message: Message, config: DeskConfig) -> list[Task]:
     )
     if request.category == "complaint" and request.complaint_ref is None:
         register_complaint(session, request)
+    sla.apply(session, request, config)
     assign.assign(session, request)
     return []
 

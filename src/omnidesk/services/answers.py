@@ -1,0 +1,110 @@
+"""Automatic answers: order status from the shop's order system, else the knowledge base.
+
+Built once per process from the desk config (`Answerer.from_config`); pure apart from the order
+system's HTTP call, which has a short timeout and falls back to a human on any failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from omnidesk.config_file import DeskConfig
+from omnidesk.services.knowledge import KnowledgeBase, is_confirmation
+from omnidesk.services.orders import (
+    OrderLookup,
+    OrderSystemUnavailable,
+    describe,
+    find_order_numbers,
+)
+
+log = structlog.get_logger(__name__)
+
+HUMAN_WORDS = (
+    "人工",
+    "转人工",
+    "真人",
+    "客服人员",
+    "agent",
+    "human",
+    "a person",
+    "real person",
+    "representative",
+    "operator",
+)
+
+
+@dataclass(frozen=True)
+class AutoAnswer:
+    text: str
+    source: str  # "order" or "knowledge"
+    reference: str  # the order number or the knowledge entry id
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class LookupFailure:
+    reason: str
+
+
+class Answerer:
+    def __init__(
+        self, knowledge: KnowledgeBase | None, orders: OrderLookup | None, order_pattern: str | None
+    ) -> None:
+        self.knowledge = knowledge
+        self.orders = orders
+        self.order_pattern = order_pattern
+
+    @classmethod
+    def from_config(cls, config: DeskConfig) -> Answerer:
+        knowledge = None
+        if config.knowledge.enabled:
+            directory = Path(config.knowledge.directory)
+            if not directory.is_absolute() and config.path is not None:
+                candidate = config.path.parent.parent / directory
+                directory = candidate if candidate.is_dir() else directory
+            if directory.is_dir():
+                knowledge = KnowledgeBase.load(directory, config.knowledge.thresholds)
+        orders = OrderLookup(config.order_system) if config.order_system else None
+        pattern = config.order_system.order_number_pattern if config.order_system else None
+        return cls(knowledge, orders, pattern)
+
+    def answer(
+        self, text: str, category: str | None, language: str, short: bool
+    ) -> AutoAnswer | LookupFailure | None:
+        """The best automatic answer, a reason the order lookup failed, or None."""
+        if category == "order" and self.orders is not None and self.order_pattern:
+            found = self._order(text, language, short)
+            if found is not None:
+                return found
+        if self.knowledge is None:
+            return None
+        match = self.knowledge.answer(text, category, language)
+        if match is None:
+            return None
+        body = (match.short_answer or match.answer) if short else match.answer
+        return AutoAnswer(body, "knowledge", match.id, match.score)
+
+    def _order(self, text: str, language: str, short: bool) -> AutoAnswer | LookupFailure | None:
+        if self.orders is None or self.order_pattern is None:
+            return None
+        for number in find_order_numbers(text, self.order_pattern)[:3]:
+            try:
+                order = self.orders.find(number)
+            except OrderSystemUnavailable as exc:
+                log.warning("order_lookup_failed", reason=str(exc))
+                return LookupFailure(str(exc))
+            if order is not None:
+                return AutoAnswer(describe(order, language, short=short), "order", number)
+        return None
+
+
+def asks_for_human(text: str) -> bool:
+    lowered = text.strip().lower()
+    return len(lowered) <= 40 and any(word in lowered for word in HUMAN_WORDS)
+
+
+def confirms_solved(text: str, language: str | None) -> bool:
+    return is_confirmation(text, language or "zh")
