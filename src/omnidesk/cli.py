@@ -129,23 +129,11 @@ def requests_list(
     if json_out:
         _print_json(rows)
         return
-    table = Table("id", "status", "channel", "category", "priority", "lang", "team", "subject")
+    table = Table("id", "status", "channel", "category", "priority", "lang", "team", "assignee")
+    table.add_column("subject", no_wrap=True, overflow="ellipsis", max_width=48)
+    keys = ("id", "status", "channel", "category", "priority", "language", "team", "assignee")
     for row in rows:
-        table.add_row(
-            *(
-                str(row.get(k) or "")
-                for k in (
-                    "id",
-                    "status",
-                    "channel",
-                    "category",
-                    "priority",
-                    "language",
-                    "team",
-                    "subject",
-                )
-            )
-        )
+        table.add_row(*(str(row.get(k) or "") for k in keys), row.get("subject") or "")
     Console().print(table)
 
 

@@ -125,15 +125,14 @@ def run_demo(settings: Settings, host: str, port: int, count: int, interval: flo
     env, fakes = demo_environment(settings, host, port)
     os.environ.update(env)
     demo_settings = Settings()
-    traffic = DemoTraffic(env, count=count, interval=interval)
+    traffic = DemoTraffic(env, fakes, count=count, interval=interval)
     try:
         return run_up(
             demo_settings, host, port, extra_env=env, on_ready=lambda _tree: traffic.start()
         )
     finally:
         traffic.stop()
-        for fake in fakes:
-            fake.stop()
+        fakes.stop()
 
 
 def _banner(url: str) -> None:
