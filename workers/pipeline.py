@@ -6,10 +6,12 @@ Each takes a message id, runs its stage once inside one transaction, then enqueu
 from __future__ import annotations
 
 import dramatiq
+from sqlmodel import Session
 
 from omnidesk.db import unit_of_work
+from omnidesk.models import Message
 from omnidesk.services import classify, ingest, record, respond, route
-from omnidesk.services.pipeline import run_stage
+from omnidesk.services.pipeline import Task, run_stage
 from workers import runtime
 from workers.dispatch import dispatch_all
 
@@ -45,11 +47,15 @@ def route_request(message_id: int) -> None:
 @dramatiq.actor(queue_name="respond")
 def respond_to_request(message_id: int) -> None:
     """Stage 4: queue the automatic answer as an outbound row."""
-    config, answerer = runtime.desk().config, runtime.answerer()
+    desk, answerer = runtime.desk(), runtime.answerer()
+
+    def body(session: Session, message: Message) -> list[Task]:
+        connector = desk.connector_for_id(message.connector_id)
+        limit = getattr(getattr(connector, "config", None), "auto_reply_limit_per_day", None)
+        return respond.run(session, message, desk.config, answerer, auto_reply_limit=limit)
+
     with unit_of_work(runtime.settings()) as session:
-        tasks = run_stage(
-            session, "respond", message_id, lambda s, m: respond.run(s, m, config, answerer)
-        )
+        tasks = run_stage(session, "respond", message_id, body)
     dispatch_all(tasks)
 
 

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from omnidesk.cli_email import email_app
 from omnidesk.errors import ConfigError
 from omnidesk.settings import Settings, get_settings
 from omnidesk.triage.cli import classifier_app, classify_command
@@ -22,6 +23,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 requests_app = typer.Typer(help="Read and work requests.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(requests_app, name="requests")
+app.add_typer(email_app, name="email")
 agents_app = typer.Typer(help="Agents and their availability.", no_args_is_help=True)
 app.add_typer(agents_app, name="agents")
 app.add_typer(classifier_app, name="classifier")

@@ -63,13 +63,15 @@ def _dramatiq_broker(settings: Settings, url: str) -> None:
 
 def run_worker(settings: Settings, processes: int | None, threads: int | None) -> int:
     from omnidesk.desk import Desk
+    from workers.pollers import MailboxPollers
     from workers.schedule import Scheduler, default_jobs
 
     with redis_for(settings) as url:
         settings = _with_redis(settings, url)
-        Desk.load(settings)  # fail now on a bad config, and sync connectors
+        desk = Desk.load(settings)  # fail now on a bad config, and sync connectors
         prepare_classifier(settings)
         _dramatiq_broker(settings, url)
+        pollers = MailboxPollers.for_desk(desk, url).start()
         scheduler = Scheduler(url, default_jobs(settings))
         scheduler.start()
         tree = ProcessTree()
@@ -90,6 +92,7 @@ def run_worker(settings: Settings, processes: int | None, threads: int | None) -
             env=env,
         )
         code = tree.wait()
+        pollers.stop()
         scheduler.stop()
         return code
 

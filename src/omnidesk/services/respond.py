@@ -9,6 +9,7 @@ resolves it. A reply is a row before it is a provider call (durability contract 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -24,7 +25,7 @@ from omnidesk.models import (
     RequestStatus,
     utcnow,
 )
-from omnidesk.services import events, sla, templates
+from omnidesk.services import events, mail, sla, templates
 from omnidesk.services.answers import (
     Answerer,
     AutoAnswer,
@@ -35,16 +36,24 @@ from omnidesk.services.answers import (
 from omnidesk.services.ingest import is_opening_message
 from omnidesk.services.pipeline import SEND, Task
 
+MAX_AUTO_REPLY_AGE = timedelta(days=3)
 
-def run(session: Session, message: Message, config: DeskConfig, answerer: Answerer) -> list[Task]:
+
+def run(
+    session: Session,
+    message: Message,
+    config: DeskConfig,
+    answerer: Answerer,
+    auto_reply_limit: int | None = None,
+) -> list[Task]:
     if message.request_id is None or message.automatic:
         return []
     request = session.get(Request, message.request_id)
     if request is None:
         return []
-    ident = session.get(Identity, message.identity_id) if message.identity_id else None
-    if ident is not None and ident.opted_out:
-        events.record(session, "auto_reply_skipped", request_id=request.id, reason="opted_out")
+    reason = _why_not(session, message, auto_reply_limit)
+    if reason:
+        events.record(session, "auto_reply_skipped", request_id=request.id, reason=reason)
         return []
     if is_opening_message(session, message):
         text = _first_reply(session, request, message, config, answerer)
@@ -55,6 +64,21 @@ def run(session: Session, message: Message, config: DeskConfig, answerer: Answer
         return []
     reply = queue_reply(session, request, message, text, kind=kind, author="system")
     return [Task(SEND, reply.id)]  # type: ignore[arg-type]
+
+
+def _why_not(session: Session, message: Message, auto_reply_limit: int | None) -> str | None:
+    """Why no automatic reply may go to this message's sender (None: it may)."""
+    ident = session.get(Identity, message.identity_id) if message.identity_id else None
+    if ident is not None and ident.opted_out:
+        return "opted_out"
+    received = message.received_at or message.created_at
+    if received is not None and utcnow() - received > MAX_AUTO_REPLY_AGE:
+        return "too_old"  # e.g. mail backfilled by `omnidesk email import`
+    if auto_reply_limit is not None and not mail.auto_reply_allowed(
+        session, message, auto_reply_limit
+    ):
+        return "rate_limited"
+    return None
 
 
 def _first_reply(

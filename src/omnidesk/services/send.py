@@ -77,7 +77,7 @@ def to_reply(message: Message, last_inbound: datetime | None = None) -> Outbound
         attachments=tuple(Attachment.model_validate(a) for a in message.attachments),
         in_reply_to=thread.get("in_reply_to"),
         references=tuple(thread.get("references") or ()),
-        automatic=message.kind == "acknowledgement",
+        automatic=message.author == "system",
         last_inbound_at=last_inbound,
     )
 
