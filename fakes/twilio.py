@@ -386,7 +386,8 @@ class FakeTwilio:
         if self.test_credentials and not (method == "POST" and match[2] == "/Messages.json"):
             raise TwilioError(403, 20008)  # test credentials only reach a few POST resources
         if match[2] == ".json":
-            return self._only(method, "GET"), self._account_resource(account)
+            self._only(method, "GET")
+            return 200, self._account_resource(account)
         if match[2] == "/Messages.json":
             if self._only(method, "GET", "POST") == "POST":
                 return 201, self._create(account, form)

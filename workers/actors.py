@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dramatiq
 
+from workers.feedback import open_complaint_follow_ups, send_survey, send_surveys
 from workers.outbound import send_reply
 from workers.pipeline import (
     classify_request,
@@ -21,6 +22,7 @@ STAGE_ACTORS: dict[str, dramatiq.Actor] = {
     "respond": respond_to_request,
     "record": record_outcome,
     "send": send_reply,
+    "survey": send_survey,
 }
 
 ALL_ACTORS: tuple[dramatiq.Actor, ...] = (
@@ -28,6 +30,8 @@ ALL_ACTORS: tuple[dramatiq.Actor, ...] = (
     sweep_stuck,
     watch_sla,
     retrain_classifier,
+    send_surveys,
+    open_complaint_follow_ups,
 )
 
 __all__ = ["ALL_ACTORS", "STAGE_ACTORS", "send_reply", "sweep_stuck"]

@@ -12,7 +12,7 @@ import structlog
 from omnidesk.db import unit_of_work
 from omnidesk.services import sweep
 from omnidesk.settings import Settings
-from workers import runtime
+from workers import feedback, runtime
 from workers.dispatch import dispatch_all
 
 log = structlog.get_logger(__name__)
@@ -61,6 +61,7 @@ def default_jobs(settings: Settings) -> list[tuple[dramatiq.Actor, float]]:
         (sweep_stuck, settings.sweep_interval_seconds),
         (watch_sla, settings.sla_watch_interval_seconds),
         (retrain_classifier, settings.retrain_interval_seconds),
+        *feedback.jobs(settings),
     ]
 
 

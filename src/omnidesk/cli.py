@@ -12,6 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from omnidesk.cli_email import email_app
+from omnidesk.cli_feedback import follow_ups_app, tag_command
+from omnidesk.cli_report import report_command
+from omnidesk.cli_users import users_app
 from omnidesk.errors import ConfigError
 from omnidesk.settings import Settings, get_settings
 from omnidesk.triage.cli import classifier_app, classify_command
@@ -24,6 +27,10 @@ requests_app = typer.Typer(help="Read and work requests.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(requests_app, name="requests")
 app.add_typer(email_app, name="email")
+app.add_typer(users_app, name="users")
+app.add_typer(follow_ups_app, name="follow-ups")
+requests_app.command("tag")(tag_command)
+app.command("report", help="Reports from the event log (--json, --csv).")(report_command)
 agents_app = typer.Typer(help="Agents and their availability.", no_args_is_help=True)
 app.add_typer(agents_app, name="agents")
 app.add_typer(classifier_app, name="classifier")
@@ -121,12 +128,12 @@ def requests_list(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
 ) -> None:
     """List requests, newest first."""
-    from omnidesk.db import unit_of_work
+    from omnidesk.db import read_session
     from omnidesk.services import queries
 
     settings = _settings()
     _require_schema(settings)
-    with unit_of_work(settings) as session:
+    with read_session(settings) as session:
         rows = queries.list_requests(session, status=status, channel=channel, limit=limit)
     if json_out:
         _print_json(rows)
@@ -142,12 +149,12 @@ def requests_list(
 @requests_app.command("show")
 def requests_show(request_id: int, json_out: JsonOpt = False) -> None:
     """Show one request with its customer, messages and event log."""
-    from omnidesk.db import unit_of_work
+    from omnidesk.db import read_session
     from omnidesk.services import queries
 
     settings = _settings()
     _require_schema(settings)
-    with unit_of_work(settings) as session:
+    with read_session(settings) as session:
         record = queries.show_request(session, request_id)
     if record is None:
         raise _fail(f"no request #{request_id}", code=1)
@@ -247,12 +254,12 @@ def requests_recategorise(
 @agents_app.command("list")
 def agents_list(json_out: JsonOpt = False) -> None:
     """Agents with their teams, skills, capacity, availability and open requests."""
-    from omnidesk.db import unit_of_work
+    from omnidesk.db import read_session
     from omnidesk.services.queries import list_agents
 
     settings = _settings()
     _require_schema(settings)
-    with unit_of_work(settings) as session:
+    with read_session(settings) as session:
         rows = list_agents(session)
     if json_out:
         _print_json(rows)

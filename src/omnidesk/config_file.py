@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from omnidesk.errors import ConfigError
+from omnidesk.services.feedback_config import FeedbackConfig, FollowUpConfig
 from omnidesk.services.hours import BusinessHours
 from omnidesk.services.hours_config import HoursConfig, SlaPolicyConfig, check_unique
 from omnidesk.services.knowledge import KnowledgeConfig
@@ -120,6 +121,8 @@ class DeskConfig:
     sla: tuple[SlaPolicyConfig, ...] = ()
     order_system: OrderSystemConfig | None = None
     knowledge: KnowledgeConfig = KnowledgeConfig()
+    follow_up: FollowUpConfig = FollowUpConfig()
+    feedback: FeedbackConfig = FeedbackConfig()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -165,6 +168,8 @@ def _build(path: Path | None, data: dict[str, Any], env: Mapping[str, str]) -> D
         else None
     )
     knowledge = _section(where, "knowledge", data.pop("knowledge", {}), KnowledgeConfig, errors)
+    follow_up = _section(where, "follow_up", data.pop("follow_up", {}), FollowUpConfig, errors)
+    feedback = _section(where, "feedback", data.pop("feedback", {}), FeedbackConfig, errors)
     _cross_check(where, teams or [], agents or [], routing, errors)
     errors += [f"{where}: {e}" for e in check_unique([h.name for h in hours or []], "hours")]
     errors += [f"{where}: {e}" for e in check_unique([p.name for p in sla or []], "sla")]
@@ -184,6 +189,8 @@ def _build(path: Path | None, data: dict[str, Any], env: Mapping[str, str]) -> D
         sla=tuple(sla or ()),
         order_system=order_system,
         knowledge=knowledge or KnowledgeConfig(),
+        follow_up=follow_up or FollowUpConfig(),
+        feedback=feedback or FeedbackConfig(),
         extra=expand(data, env, errors, where=str(where)),
     )
 

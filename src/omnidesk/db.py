@@ -13,6 +13,7 @@ from sqlmodel import Session, create_engine
 
 from omnidesk.settings import Settings
 
+READ_ONLY = "omnidesk_read_only"
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
@@ -44,7 +45,9 @@ def _make_sqlite_serialisable(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers (reports, listings) take no write lock: WAL gives them a consistent snapshot.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def get_engine(settings: Settings) -> Engine:
@@ -68,6 +71,17 @@ def unit_of_work(settings: Settings) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_session(settings: Settings) -> Iterator[Session]:
+    """A session for reading only: on SQLite it does not take the write lock."""
+    engine = get_engine(settings).execution_options(**{READ_ONLY: True})
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 def dispose_engines() -> None:

@@ -16,7 +16,7 @@ from omnidesk.connector import Connector, ConnectorEnv, Registry, load_registry
 from omnidesk.db import unit_of_work
 from omnidesk.errors import ConfigError
 from omnidesk.models import ConnectorRecord, ConnectorState, utcnow
-from omnidesk.services import directory
+from omnidesk.services import console_connectors, directory
 from omnidesk.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -52,6 +52,7 @@ class Desk:
         desk._build_file_connectors()
         if sync:
             desk.sync()
+            console_connectors.load_into(desk)
         return desk
 
     def _build_file_connectors(self) -> None:
@@ -82,6 +83,7 @@ class Desk:
                 self.ids.setdefault(record.name, record.id)  # type: ignore[arg-type]
 
     def connector(self, name: str) -> Connector | None:
+        console_connectors.refresh(self, force=name not in self.connectors)
         return self.connectors.get(name)
 
     def connector_id(self, name: str) -> int | None:
@@ -95,7 +97,11 @@ class Desk:
         return self.ids[name]
 
     def connector_for_id(self, connector_id: int) -> Connector | None:
-        for name, cid in self.ids.items():
+        console_connectors.refresh(self, force=self._for_id(connector_id) is None)
+        return self._for_id(connector_id)
+
+    def _for_id(self, connector_id: int) -> Connector | None:
+        for name, cid in list(self.ids.items()):
             if cid == connector_id:
                 return self.connectors.get(name)
         return None

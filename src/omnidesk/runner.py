@@ -51,7 +51,14 @@ def run_api(settings: Settings, host: str, port: int) -> None:
         settings = _with_redis(settings, url)
         _dramatiq_broker(settings, url)
         app = create_app(settings)
-        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=3,
+        )
 
 
 def _dramatiq_broker(settings: Settings, url: str) -> None:
@@ -136,19 +143,3 @@ def run_demo(settings: Settings, host: str, port: int, count: int, interval: flo
     finally:
         traffic.stop()
         fakes.stop()
-
-
-def _banner(url: str) -> None:
-    from rich.console import Console
-    from rich.panel import Panel
-
-    Console(stderr=True).print(
-        Panel.fit(
-            f"omnidesk demo is running at [bold]{url}[/bold] (API docs: {url}/docs)\n"
-            "Fake customers text the desk every few seconds; replies go to a local fake Twilio.\n"
-            "In another terminal:  .venv/bin/omnidesk requests list\n"
-            "                      .venv/bin/omnidesk requests show 1\n"
-            "Ctrl-C stops everything.",
-            title="omnidesk demo",
-        )
-    )

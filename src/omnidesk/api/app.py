@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from omnidesk import __version__
-from omnidesk.api.routes import health
+from omnidesk.api import v1
+from omnidesk.api.routes import health, survey_page
 from omnidesk.api.webhooks import WebhookRouter
 from omnidesk.desk import Desk
 from omnidesk.services.intake import DeskIntake
 from omnidesk.services.pipeline import Dispatcher, resolve_dispatcher
 from omnidesk.settings import Settings
+from omnidesk.web import web_router
 
 
 def create_app(
@@ -39,6 +41,9 @@ def create_app(
     app.state.desk = desk
     app.state.intake = intake
     app.include_router(health.router)
+    app.include_router(survey_page.router)
+    v1.install(app)
+    app.include_router(web_router)
     app.mount("/webhooks", WebhookRouter(desk, intake, settings.max_body_bytes))
 
     return app

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from omnidesk.connector import Intake, WebhookConnector
+from omnidesk.connector import Connector, Intake, WebhookConnector
 from omnidesk.desk import Desk
 from omnidesk.errors import BadPayload, SignatureError
 
@@ -25,7 +25,7 @@ class WebhookRouter:
         self.desk = desk
         self.intake = intake
         self.max_body_bytes = max_body_bytes
-        self._apps: dict[str, FastAPI] = {}
+        self._apps: dict[str, tuple[Connector, FastAPI]] = {}
         self._lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -53,13 +53,14 @@ class WebhookRouter:
         if not isinstance(connector, WebhookConnector) or not connector.config.enabled:
             return None
         with self._lock:
-            if name not in self._apps:
+            cached = self._apps.get(name)
+            if cached is None or cached[0] is not connector:  # new, or edited in the console
                 app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
                 app.include_router(connector.webhooks(self.intake))
                 for exc_class, handler in _HANDLERS.items():
                     app.add_exception_handler(exc_class, handler)
-                self._apps[name] = app
-            return self._apps[name]
+                self._apps[name] = (connector, app)
+            return self._apps[name][1]
 
     def _capped(self, receive: Receive, send: Send) -> Receive:
         seen = 0

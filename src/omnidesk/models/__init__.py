@@ -1,9 +1,11 @@
 """Every table, imported here so SQLModel.metadata is complete for Alembic."""
 
+from omnidesk.models.auth import ApiToken, AuditLog, Credential, LoginAttempt, WebSession
 from omnidesk.models.base import UTCDateTime, utcnow
 from omnidesk.models.connector import ConnectorRecord, ConnectorState
 from omnidesk.models.customer import Customer, Identity
 from omnidesk.models.event import Event
+from omnidesk.models.feedback import FollowUp, FollowUpKind, FollowUpStatus, Survey, SurveyStatus
 from omnidesk.models.mailbox import MailboxState
 from omnidesk.models.message import (
     DeliveryStatus,
@@ -26,6 +28,11 @@ from omnidesk.models.team import (
 
 __all__ = [
     "OPEN_STATUSES",
+    "ApiToken",
+    "AuditLog",
+    "Credential",
+    "LoginAttempt",
+    "WebSession",
     "Agent",
     "AgentTeam",
     "Availability",
@@ -39,6 +46,9 @@ __all__ = [
     "DeliveryStatus",
     "Direction",
     "Event",
+    "FollowUp",
+    "FollowUpKind",
+    "FollowUpStatus",
     "Identity",
     "MailboxState",
     "Message",
@@ -48,6 +58,8 @@ __all__ = [
     "Request",
     "RequestStatus",
     "Stage",
+    "Survey",
+    "SurveyStatus",
     "UTCDateTime",
     "utcnow",
 ]

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from omnidesk.models.base import UTCDateTime, utcnow
 
 
 class Event(SQLModel, table=True):
+    __table_args__ = (Index("ix_event_kind_request", "kind", "request_id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     request_id: int | None = Field(default=None, foreign_key="request.id", index=True)
     message_id: int | None = Field(default=None, foreign_key="message.id", index=True)

@@ -36,6 +36,7 @@ class Priority(StrEnum):
 class Request(SQLModel, table=True):
     __table_args__ = (
         Index("ix_request_customer_status", "customer_id", "status"),
+        Index("ix_request_created_at", "created_at"),
         UniqueConstraint("complaint_ref", name="uq_request_complaint_ref"),
     )
 

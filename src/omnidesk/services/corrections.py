@@ -14,7 +14,11 @@ from omnidesk.triage.train import TrainResult, retrain
 
 
 def recategorise(
-    session: Session, request_id: int, category: str, actor: str, config: TriageConfig,
+    session: Session,
+    request_id: int,
+    category: str,
+    actor: str,
+    config: TriageConfig,
     model_dir: Path | None = None,
 ) -> Correction | None:
     """Set the request's category; return the stored correction (None if nothing changed)."""
@@ -27,13 +31,23 @@ def recategorise(
     if request.category == category:
         return None
     correction = Correction(
-        request_id=request_id, text=_first_text(session, request_id), language=request.language,
-        from_category=request.category, to_category=category, actor=actor,
+        request_id=request_id,
+        text=_first_text(session, request_id),
+        language=request.language,
+        from_category=request.category,
+        to_category=category,
+        actor=actor,
         model_version=store.active_version(model_dir) if model_dir else None,
     )
     session.add(correction)
-    events.record(session, "recategorised", request_id=request_id, actor=actor,
-                  from_category=request.category, to_category=category)
+    events.record(
+        session,
+        "recategorised",
+        request_id=request_id,
+        actor=actor,
+        from_category=request.category,
+        to_category=category,
+    )
     request.category = category
     request.needs_triage = False
     request.updated_at = utcnow()
@@ -69,7 +83,11 @@ def untrained(session: Session) -> int:
 
 
 def retrain_with_corrections(
-    session: Session, model_dir: Path, config: TriageConfig, *, force: bool = False,
+    session: Session,
+    model_dir: Path,
+    config: TriageConfig,
+    *,
+    force: bool = False,
     extra: list[tuple[str, str]] | None = None,
 ) -> TrainResult:
     """Train on the training set plus every correction; mark them used when activated."""
@@ -79,8 +97,13 @@ def retrain_with_corrections(
         for c in session.exec(select(Correction).where(col(Correction.trained_in).is_(None))):
             c.trained_in = result.version
             session.add(c)
-    events.record(session, "classifier_trained", version=result.version,
-                  activated=result.activated, reason=result.reason,
-                  macro_f1=round(result.report.macro_f1, 4),
-                  corrections=result.corrections_used)
+    events.record(
+        session,
+        "classifier_trained",
+        version=result.version,
+        activated=result.activated,
+        reason=result.reason,
+        macro_f1=round(result.report.macro_f1, 4),
+        corrections=result.corrections_used,
+    )
     return result

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from omnidesk.inbound import Sender
 from omnidesk.models import OPEN_STATUSES, Direction, Message, Request, RequestStatus, utcnow
-from omnidesk.services import events, identity
+from omnidesk.services import events, identity, surveys
 from omnidesk.services.pipeline import Task
 
 OPEN_REQUEST_WINDOW = timedelta(days=14)
@@ -34,6 +34,8 @@ def run(session: Session, message: Message) -> list[Task]:
             customer_id=customer.id,
             identity=f"{ident.kind}:{ident.address}",
         )
+    if surveys.answer_from_message(session, message, ident):
+        return []  # a rating of the survey it was sent: joined to the surveyed request
     request, how = find_request(session, message, customer.id)  # type: ignore[arg-type]
     if request is None and message.automatic:
         events.record(

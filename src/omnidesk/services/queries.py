@@ -18,6 +18,7 @@ from omnidesk.models import (
     Team,
 )
 from omnidesk.services.assign import open_loads
+from omnidesk.services.feedback import summary as feedback_summary
 
 
 def list_requests(
@@ -62,6 +63,7 @@ def show_request(session: Session, request_id: int) -> dict[str, Any] | None:
         },
         "messages": [_message(m) for m in messages],
         "events": [e.model_dump(mode="json") for e in events],
+        "feedback": feedback_summary(session, request_id),
     }
 
 

@@ -25,7 +25,7 @@ from omnidesk.models import (
     RequestStatus,
     utcnow,
 )
-from omnidesk.services import events, mail, sla, templates
+from omnidesk.services import events, mail, sla, surveys, templates
 from omnidesk.services.answers import (
     Answerer,
     AutoAnswer,
@@ -61,7 +61,7 @@ def run(
     else:
         text, kind = _follow_up(session, request, message, config)
     if text is None:
-        return []
+        return surveys.on_resolved(session, request, config) if kind == "resolved" else []
     reply = queue_reply(session, request, message, text, kind=kind, author="system")
     return [Task(SEND, reply.id)]  # type: ignore[arg-type]
 
@@ -140,6 +140,7 @@ def _follow_up(
             actor="customer",
             reason="the customer confirmed the automatic answer solved it",
         )
+        return None, "resolved"
     return None, ""
 
 

@@ -92,7 +92,7 @@ def mark_sent(session: Session, message_id: int, result: SendResult) -> None:
     message.sent_at = message.updated_at = utcnow()
     message.error_code = message.error_reason = None
     session.add(message)
-    if message.request_id and message.kind not in ("acknowledgement",):
+    if message.request_id and message.author != "system":
         request = session.get(Request, message.request_id)
         if request is not None and request.first_responded_at is None:
             request.first_responded_at = message.sent_at

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from omnidesk.config_file import DeskConfig
 from omnidesk.models import Direction, Message, Request, RequestStatus, utcnow
-from omnidesk.services import events, templates
+from omnidesk.services import events, surveys, templates
 from omnidesk.services.pipeline import SEND, Task
 from omnidesk.services.respond import queue_reply
 
@@ -60,9 +60,11 @@ def set_status(
         previous=str(previous),
         note=note,
     )
+    resolved = status == RequestStatus.RESOLVED
+    tasks = surveys.on_resolved(session, request, config) if resolved else []
     if request.complaint_ref and status != RequestStatus.CLOSED:
-        return _notify_complaint(session, request, config)
-    return []
+        return _notify_complaint(session, request, config) + tasks
+    return tasks
 
 
 def _notify_complaint(session: Session, request: Request, config: DeskConfig) -> list[Task]:
