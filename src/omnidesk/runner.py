@@ -136,10 +136,17 @@ def run_demo(settings: Settings, host: str, port: int, count: int, interval: flo
     os.environ.update(env)
     demo_settings = Settings()
     traffic = DemoTraffic(env, fakes, count=count, interval=interval)
+
+    def ready(_tree: object) -> None:
+        from omnidesk.web.demo import banner, ensure_demo_accounts
+
+        ensure_demo_accounts(demo_settings)
+        traffic.start()
+        sys.stderr.write("\n" + banner(env["OMNIDESK_PUBLIC_URL"]) + "\n\n")
+        sys.stderr.flush()
+
     try:
-        return run_up(
-            demo_settings, host, port, extra_env=env, on_ready=lambda _tree: traffic.start()
-        )
+        return run_up(demo_settings, host, port, extra_env=env, on_ready=ready)
     finally:
         traffic.stop()
         fakes.stop()
