@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import copy
 import hmac
-import socket
 import sys
 import threading
 import time
@@ -19,11 +18,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+
+from fakes._server import BackgroundServer
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 DEMO_TOKEN = "demo-order-token"
@@ -61,16 +61,6 @@ def demo_orders(today: date | None = None) -> dict[str, dict[str, Any]]:
     return {o["order_number"]: o for o in orders}
 
 
-class _Server(uvicorn.Server):
-    """uvicorn polls `should_exit` every 0.1 s; tests stop fakes often, so poll every 10 ms."""
-
-    async def main_loop(self) -> None:
-        counter = 0
-        while not await self.on_tick(counter):
-            counter = (counter + 1) % 864000
-            await asyncio.sleep(0.01)
-
-
 class FakeOrders:
     """A local order service. `orders` maps order numbers to the JSON answered (verbatim).
 
@@ -96,8 +86,7 @@ class FakeOrders:
         self._failures: list[str] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._server: _Server | None = None
+        self._http: BackgroundServer | None = None
         self.app = Starlette(
             routes=[
                 Route("/orders/{order_number}", self._order, methods=["GET"]),
@@ -113,31 +102,16 @@ class FakeOrders:
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> FakeOrders:
         """Serve in a daemon thread; return once the port accepts connections."""
-        sock = socket.create_server((self.host, self.port))
-        self.port = sock.getsockname()[1]
+        self._http = BackgroundServer(self.app, "fake order service")
+        self.port = self._http.start(self.host, self.port)
         self.base_url = f"http://{self.host}:{self.port}"
-        config = uvicorn.Config(self.app, lifespan="off", log_level="warning", access_log=False)
-        config.timeout_graceful_shutdown = 1
-        self._server = _Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("fake order service did not start")
-            time.sleep(0.01)
         return self
 
     def stop(self) -> None:
         """Stop serving; a request waiting out a delay is cut short."""
         self._stopping.set()
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        if self._http is not None:
+            self._http.stop()
 
     def __enter__(self) -> FakeOrders:
         return self.start()

@@ -10,7 +10,6 @@ import contextlib
 import dataclasses
 import re
 import secrets
-import socket
 import sys
 import threading
 import time
@@ -22,11 +21,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import httpx
-import uvicorn
 from defusedxml import ElementTree
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from twilio.request_validator import RequestValidator
+
+from fakes._server import BackgroundServer
 
 API_VERSION = "2010-04-01"
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -221,16 +221,6 @@ def _date_matches(sent: datetime, op: str, value: str) -> bool:
     return {"": left == bound, ">": left >= bound, "<": left <= bound}[op]
 
 
-class _Server(uvicorn.Server):
-    """uvicorn polls `should_exit` every 0.1 s; tests stop fakes often, so poll every 10 ms."""
-
-    async def main_loop(self) -> None:
-        counter = 0
-        while not await self.on_tick(counter):
-            counter = (counter + 1) % 864000
-            await asyncio.sleep(0.01)
-
-
 class FakeTwilio:
     """A local Twilio (api.twilio.com) that validates like the real one; see protocols.md §5.1.
 
@@ -273,34 +263,21 @@ class FakeTwilio:
         self._blocked_prefixes: list[str] = []
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._server: uvicorn.Server | None = None
+        self._http: BackgroundServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> FakeTwilio:
         """Serve in a daemon thread; return once the port accepts connections."""
-        sock = socket.create_server((self.host, self.port))
-        self.port = sock.getsockname()[1]
+        self._http = BackgroundServer(self._app, "fake Twilio")
+        self.port = self._http.start(self.host, self.port)
         self.base_url = f"http://{self.host}:{self.port}"
-        config = uvicorn.Config(
-            self._app, interface="asgi3", lifespan="off", log_level="warning", access_log=False
-        )
-        config.timeout_graceful_shutdown = 2
-        self._server = _Server(config)
-        thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        self._threads.append(thread)
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("fake Twilio did not start")
-            time.sleep(0.01)
         return self
 
     def stop(self) -> None:
         """Stop the server and the callback threads."""
         self._stopping.set()
-        if self._server is not None:
-            self._server.should_exit = True
+        if self._http is not None:
+            self._http.stop()
         with self._lock:
             threads, self._threads = self._threads, []
         for thread in threads:

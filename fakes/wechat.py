@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import socket
 import sys
 import threading
 import time
@@ -25,11 +24,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import uvicorn
 from defusedxml.ElementTree import fromstring
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
+
+from fakes._server import BackgroundServer
 
 SERVICE_UNAVAILABLE = "该公众号暂时无法提供服务，请稍后再试"
 TOKEN_PATH = "/cgi-bin/token"  # noqa: S105 - a path
@@ -147,16 +147,6 @@ class Push:
     accepted: bool = False
 
 
-class _Server(uvicorn.Server):
-    """uvicorn polls `should_exit` every 0.1 s; poll every 10 ms so tests stop fakes fast."""
-
-    async def main_loop(self) -> None:
-        counter = 0
-        while not await self.on_tick(counter):
-            counter = (counter + 1) % 864000
-            await asyncio.sleep(0.01)
-
-
 class FakeWeChat:
     """A local api.weixin.qq.com for one Official Account, plus WeChat's push driver (§5.2).
 
@@ -196,37 +186,20 @@ class FakeWeChat:
         self._scripts: dict[str, list[tuple[str, Any]]] = {}
         self._lock = threading.RLock()
         self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._http: BackgroundServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> FakeWeChat:
         """Serve in a daemon thread; return once the port accepts connections."""
-        sock = socket.create_server((self.host, self.port))
-        self.port = sock.getsockname()[1]
+        self._http = BackgroundServer(self._app, "fake WeChat")
+        self.port = self._http.start(self.host, self.port)
         self.base_url = f"http://{self.host}:{self.port}"
-        config = uvicorn.Config(
-            self._app, interface="asgi3", lifespan="off", log_level="warning", access_log=False
-        )
-        config.timeout_graceful_shutdown = 2
-        self._server = _Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("fake WeChat did not start")
-            time.sleep(0.01)
         return self
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._server is not None:  # kept-alive client connections need not be waited for
-            self._server.should_exit = self._server.force_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        if self._http is not None:  # kept-alive client connections need not be waited for
+            self._http.stop(force=True)
 
     def __enter__(self) -> FakeWeChat:
         return self.start()

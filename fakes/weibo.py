@@ -8,7 +8,6 @@ import contextlib
 import hashlib
 import json
 import secrets
-import socket
 import sys
 import threading
 import time
@@ -18,9 +17,10 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
 import httpx
-import uvicorn
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from fakes._server import BackgroundServer
 
 REPLY_PATH = "/2/messages/reply.json"
 UID_PATH = "/2/account/get_uid.json"
@@ -117,14 +117,6 @@ class _Contact:
     replies: int = 0
 
 
-class _Server(uvicorn.Server):
-    async def main_loop(self) -> None:
-        counter = 0
-        while not await self.on_tick(counter):
-            counter = (counter + 1) % 864000
-            await asyncio.sleep(0.01)
-
-
 class FakeWeibo:
     """A local m.api.weibo.com plus the push side of the fan service platform; see §5.3.
 
@@ -152,32 +144,18 @@ class FakeWeibo:
         self._hangs: list[float] = []
         self._raw_answers: list[tuple[int, bytes]] = []
         self._lock = threading.RLock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._http: BackgroundServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> FakeWeibo:
-        sock = socket.create_server((self.host, self.port))
-        self.port = sock.getsockname()[1]
+        self._http = BackgroundServer(self._app, "fake Weibo")
+        self.port = self._http.start(self.host, self.port)
         self.base_url = f"http://{self.host}:{self.port}"
-        config = uvicorn.Config(
-            self._app, interface="asgi3", lifespan="off", log_level="warning", access_log=False
-        )
-        config.timeout_graceful_shutdown = 2
-        self._server = _Server(config)
-        self._thread = threading.Thread(target=self._server.run, args=([sock],), daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("fake Weibo did not start")
-            time.sleep(0.01)
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
+        if self._http is not None:
+            self._http.stop()
 
     def __enter__(self) -> FakeWeibo:
         return self.start()
