@@ -113,6 +113,19 @@ def fake_twilio() -> Iterator[factories.FakeTwilio]:
 
 
 @pytest.fixture
+def fake_wechat() -> Iterator[factories.FakeWeChat]:
+    with factories.fake_wechat() as fake:
+        yield fake
+
+
+@pytest.fixture
+def wechat_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment `factories.wechat_toml` refers to."""
+    for name, value in factories.WECHAT_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
 def configure(settings: Settings) -> Callable[[str], Settings]:
     """Write the TOML config file of this test and return the settings that read it."""
 

@@ -1,4 +1,5 @@
-"""Test data: the Twilio account of the tests, connector tables, signed webhooks, waiting."""
+"""Test data: the Twilio and WeChat accounts of the tests, connector tables, signed webhooks,
+waiting."""
 
 from __future__ import annotations
 
@@ -10,15 +11,38 @@ from typing import Any, TypeVar
 import httpx
 
 from fakes.twilio import FakeTwilio, sign, sms_params
+from fakes.wechat import FakeWeChat
 
 TWILIO_SID = "AC0123456789abcdef0123456789abcdef"
 TWILIO_TOKEN = "test-auth-token-0123456789"
 TWILIO_NUMBER = "+15005550006"
 CUSTOMER = "+8613800138000"
 
+# The WeChat Official Account of the tests (safe mode) and one follower.
+WECHAT_APP_ID = "wx0123456789abcdef"
+WECHAT_SECRET = "0123456789abcdef0123456789abcdef"
+WECHAT_TOKEN = "omnideskToken2024"
+WECHAT_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+WECHAT_OPENID = "o9AgO5Kd5ggOC-bXrbNODIiE3bGY"
+# What `wechat_toml` refers to by ${NAME}.
+WECHAT_ENV = {
+    "WECHAT_APP_SECRET": WECHAT_SECRET,
+    "WECHAT_TOKEN": WECHAT_TOKEN,
+    "WECHAT_AES_KEY": WECHAT_AES_KEY,
+}
+
 T = TypeVar("T")
 
-__all__ = ["FakeTwilio", "fake_twilio", "post_sms", "twilio_toml", "wait_until"]
+__all__ = [
+    "FakeTwilio",
+    "FakeWeChat",
+    "fake_twilio",
+    "fake_wechat",
+    "post_sms",
+    "twilio_toml",
+    "wait_until",
+    "wechat_toml",
+]
 
 
 @contextmanager
@@ -36,6 +60,29 @@ channel = "twilio"
 account_sid = "{TWILIO_SID}"
 auth_token = "${{TWILIO_AUTH_TOKEN}}"
 from_number = "{TWILIO_NUMBER}"
+api_base_url = "{api_base_url}"
+"""
+
+
+@contextmanager
+def fake_wechat() -> Iterator[FakeWeChat]:
+    fake = FakeWeChat(
+        WECHAT_APP_ID, WECHAT_SECRET, token=WECHAT_TOKEN, encoding_aes_key=WECHAT_AES_KEY
+    )
+    with fake:
+        yield fake
+
+
+def wechat_toml(api_base_url: str, name: str = "tp-wechat") -> str:
+    """A safe-mode WeChat connector table; its secrets come from `WECHAT_ENV`."""
+    return f"""
+[[connectors]]
+name = "{name}"
+channel = "wechat"
+app_id = "{WECHAT_APP_ID}"
+app_secret = "${{WECHAT_APP_SECRET}}"
+token = "${{WECHAT_TOKEN}}"
+encoding_aes_key = "${{WECHAT_AES_KEY}}"
 api_base_url = "{api_base_url}"
 """
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -16,41 +16,26 @@ from playwright.sync_api import Page, expect
 from fakes.twilio import post_webhook, sms_params
 from fakes.wechat import FakeWeChat
 from omnidesk.settings import Settings
-from tests.factories import TWILIO_NUMBER, TWILIO_SID, TWILIO_TOKEN, twilio_toml, wait_until
+from tests.factories import (
+    TWILIO_NUMBER,
+    TWILIO_SID,
+    TWILIO_TOKEN,
+    twilio_toml,
+    wait_until,
+    wechat_toml,
+)
 from tests.web.conftest import Desk, Person, seed_request, sign_in
 
-APP_ID, SECRET = "wx0123456789abcdef", "0123456789abcdef0123456789abcdef"
-TOKEN, AES_KEY = "omnideskToken2024", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 OPENID = "oWebTest-customer-0001"
 KNOWLEDGE = os.path.abspath("config/knowledge")
 
 
 @pytest.fixture
-def fake_wechat() -> Iterator[FakeWeChat]:
-    with FakeWeChat(APP_ID, SECRET, token=TOKEN, encoding_aes_key=AES_KEY) as fake:
-        yield fake
-
-
-@pytest.fixture
 def wechat_desk(
-    configure: Callable[[str], Settings], fake_wechat: FakeWeChat, monkeypatch: pytest.MonkeyPatch
+    configure: Callable[[str], Settings], fake_wechat: FakeWeChat, wechat_env: None
 ) -> Settings:
-    monkeypatch.setenv("WECHAT_APP_SECRET", SECRET)
-    monkeypatch.setenv("WECHAT_TOKEN", TOKEN)
-    monkeypatch.setenv("WECHAT_AES_KEY", AES_KEY)
-    return configure(f"""
-[knowledge]
-directory = "{KNOWLEDGE}"
-
-[[connectors]]
-name = "tp-wechat"
-channel = "wechat"
-app_id = "{APP_ID}"
-app_secret = "${{WECHAT_APP_SECRET}}"
-token = "${{WECHAT_TOKEN}}"
-encoding_aes_key = "${{WECHAT_AES_KEY}}"
-api_base_url = "{fake_wechat.base_url}"
-""")
+    knowledge = f'[knowledge]\ndirectory = "{KNOWLEDGE}"\n'
+    return configure(knowledge + wechat_toml(fake_wechat.base_url))
 
 
 @pytest.fixture

@@ -17,13 +17,21 @@ from fakes.wechat import FakeWeChat
 from omnidesk.api.app import create_app
 from omnidesk.db import get_engine
 from omnidesk.models import Event, Request
-from tests.factories import wait_until
+from tests.factories import (
+    WECHAT_AES_KEY,
+    WECHAT_APP_ID,
+    WECHAT_ENV,
+    WECHAT_SECRET,
+    WECHAT_TOKEN,
+    wait_until,
+    wechat_toml,
+)
+from tests.factories import (
+    WECHAT_OPENID as OPENID,
+)
 from tests.live import LiveServer
 from workers.dispatch import DramatiqDispatcher
 
-APP_ID, SECRET = "wx0123456789abcdef", "0123456789abcdef0123456789abcdef"
-TOKEN, AES_KEY = "omnideskToken2024", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-OPENID = "o9AgO5Kd5ggOC-bXrbNODIiE3bGY"
 ORDER_TOKEN = "order-api-token"
 WEDNESDAY_23_BEIJING = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
@@ -36,21 +44,14 @@ def fake_orders() -> Iterator[FakeOrders]:
 
 @pytest.fixture
 def desk_settings(configure, fake_orders, monkeypatch):
-    fake_wechat = FakeWeChat(APP_ID, SECRET, token=TOKEN, encoding_aes_key=AES_KEY).start()
-    monkeypatch.setenv("WECHAT_APP_SECRET", SECRET)
-    monkeypatch.setenv("WECHAT_TOKEN", TOKEN)
-    monkeypatch.setenv("WECHAT_AES_KEY", AES_KEY)
+    fake_wechat = FakeWeChat(
+        WECHAT_APP_ID, WECHAT_SECRET, token=WECHAT_TOKEN, encoding_aes_key=WECHAT_AES_KEY
+    ).start()
+    for name, value in WECHAT_ENV.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("ORDER_API_TOKEN", ORDER_TOKEN)
     settings = configure(f"""
-[[connectors]]
-name = "tp-wechat"
-channel = "wechat"
-app_id = "{APP_ID}"
-app_secret = "${{WECHAT_APP_SECRET}}"
-token = "${{WECHAT_TOKEN}}"
-encoding_aes_key = "${{WECHAT_AES_KEY}}"
-api_base_url = "{fake_wechat.base_url}"
-
+{wechat_toml(fake_wechat.base_url)}
 [order_system]
 url = "{fake_orders.url_template}"
 headers = {{ Authorization = "Bearer ${{ORDER_API_TOKEN}}" }}

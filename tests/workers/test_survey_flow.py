@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -41,7 +41,16 @@ from omnidesk.services.status import set_status
 from omnidesk.services.survey_links import LinkSigner
 from omnidesk.settings import Settings
 from tests.core.test_surveys import resolved_request
-from tests.factories import CUSTOMER, TWILIO_NUMBER, TWILIO_TOKEN, post_sms, twilio_toml, wait_until
+from tests.factories import (
+    CUSTOMER,
+    TWILIO_NUMBER,
+    TWILIO_TOKEN,
+    WECHAT_OPENID,
+    post_sms,
+    twilio_toml,
+    wait_until,
+    wechat_toml,
+)
 from workers.dispatch import DramatiqDispatcher, dispatch_all
 
 FOLLOW_UP = """
@@ -275,38 +284,14 @@ def test_a_phone_request_is_surveyed_by_sms_to_the_caller(sms_desk, client, work
 
 # -- WeChat ------------------------------------------------------------------------------------
 
-APP_ID, SECRET = "wx0123456789abcdef", "0123456789abcdef0123456789abcdef"
-TOKEN, AES_KEY = "omnideskToken2024", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-OPENID = "o9AgO5Kd5ggOC-bXrbNODIiE3bGY"
-
-
-def wechat_toml(api_base_url: str) -> str:
-    return f"""
-[[connectors]]
-name = "tp-wechat"
-channel = "wechat"
-app_id = "{APP_ID}"
-app_secret = "${{WECHAT_APP_SECRET}}"
-token = "${{WECHAT_TOKEN}}"
-encoding_aes_key = "${{WECHAT_AES_KEY}}"
-api_base_url = "{api_base_url}"
-"""
-
-
-@pytest.fixture
-def fake_wechat() -> Iterator[FakeWeChat]:
-    with FakeWeChat(APP_ID, SECRET, token=TOKEN, encoding_aes_key=AES_KEY) as fake:
-        yield fake
+OPENID = WECHAT_OPENID
 
 
 @pytest.fixture
 def wechat_desk(
-    configure: Callable[[str], Settings], fake_wechat: FakeWeChat, monkeypatch: pytest.MonkeyPatch
+    configure: Callable[[str], Settings], fake_wechat: FakeWeChat, wechat_env: None
 ) -> Settings:
     """A safe-mode WeChat connector (`tp-wechat`) at the fake WeChat, surveys at once."""
-    monkeypatch.setenv("WECHAT_APP_SECRET", SECRET)
-    monkeypatch.setenv("WECHAT_TOKEN", TOKEN)
-    monkeypatch.setenv("WECHAT_AES_KEY", AES_KEY)
     return configure(wechat_toml(fake_wechat.base_url) + FOLLOW_UP)
 
 

@@ -4,7 +4,7 @@ customer-service API back to the fake, with the real Redis broker and a worker."
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,41 +19,26 @@ from omnidesk.desk import Desk
 from omnidesk.models import DeliveryStatus, Direction, Event, Message, RawPayload, Request, Stage
 from omnidesk.services.intake import DeskIntake
 from omnidesk.settings import Settings
-from tests.factories import wait_until
+from tests.factories import (
+    WECHAT_AES_KEY,
+    WECHAT_APP_ID,
+    WECHAT_OPENID,
+    WECHAT_SECRET,
+    WECHAT_TOKEN,
+    wait_until,
+    wechat_toml,
+)
 
-APP_ID, SECRET = "wx0123456789abcdef", "0123456789abcdef0123456789abcdef"
-TOKEN, AES_KEY = "omnideskToken2024", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-OPENID = "o9AgO5Kd5ggOC-bXrbNODIiE3bGY"
+APP_ID, SECRET, TOKEN, AES_KEY = WECHAT_APP_ID, WECHAT_SECRET, WECHAT_TOKEN, WECHAT_AES_KEY
+OPENID = WECHAT_OPENID
 DATA = Path(__file__).parents[1] / "data" / "wechat"
-
-
-def wechat_toml(api_base_url: str) -> str:
-    return f"""
-[[connectors]]
-name = "tp-wechat"
-channel = "wechat"
-app_id = "{APP_ID}"
-app_secret = "${{WECHAT_APP_SECRET}}"
-token = "${{WECHAT_TOKEN}}"
-encoding_aes_key = "${{WECHAT_AES_KEY}}"
-api_base_url = "{api_base_url}"
-"""
-
-
-@pytest.fixture
-def fake_wechat() -> Iterator[FakeWeChat]:
-    with FakeWeChat(APP_ID, SECRET, token=TOKEN, encoding_aes_key=AES_KEY) as fake:
-        yield fake
 
 
 @pytest.fixture
 def wechat_desk(
-    configure: Callable[[str], Settings], fake_wechat: FakeWeChat, monkeypatch: pytest.MonkeyPatch
+    configure: Callable[[str], Settings], fake_wechat: FakeWeChat, wechat_env: None
 ) -> Settings:
     """A desk with one safe-mode WeChat connector (`tp-wechat`) pointed at the fake WeChat."""
-    monkeypatch.setenv("WECHAT_APP_SECRET", SECRET)
-    monkeypatch.setenv("WECHAT_TOKEN", TOKEN)
-    monkeypatch.setenv("WECHAT_AES_KEY", AES_KEY)
     return configure(wechat_toml(fake_wechat.base_url))
 
 
