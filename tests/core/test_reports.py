@@ -21,15 +21,10 @@ from sqlmodel import Session
 
 from omnidesk.db import get_engine
 from omnidesk.models import ConnectorRecord, Customer, Event, Request, RequestStatus
+from omnidesk.services.business_calendar import BusinessCalendar
 from omnidesk.services.hours import BusinessHours
-from omnidesk.services.reports import (
-    BusinessCalendar,
-    ReportFilter,
-    compute,
-    low_rated_words,
-    percentile,
-    words_of,
-)
+from omnidesk.services.report_words import low_rated_words, words_of
+from omnidesk.services.reports import ReportFilter, compute, percentile
 
 ZONE = ZoneInfo("Asia/Shanghai")
 HOURS = BusinessHours()  # Asia/Shanghai, 09:00-18:00, Monday-Friday

@@ -41,9 +41,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 from array import array
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -53,17 +51,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ARRAY, Float, and_, case, cast, func, literal, or_, select, true
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
 from omnidesk.models import Event, Request
+from omnidesk.services.business_calendar import BusinessCalendar, epoch
 from omnidesk.services.hours import BusinessHours
+from omnidesk.services.report_words import low_rated_words, top
 
 DIMENSIONS = ("channel", "category", "team", "agent", "language")
 TOP_ROOT_CAUSES = 10
-TOP_WORDS = 20
 QUANTILES = (0.5, 0.9)
 UNKNOWN = "unknown"
 MAX_FOLLOW_UP = timedelta(days=366)  # business time is counted up to here
@@ -206,45 +203,6 @@ def compute(session: Session, flt: ReportFilter, hours: BusinessHours) -> Report
 # -- the business clock ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BusinessCalendar:
-    """Business seconds as a running total B over local days, so a duration is B(end) - B(start).
-
-    Per day: its local midnight, its opening and open length (0 on a day off) in epoch seconds,
-    and the business seconds before it. Equals `BusinessHours.business_duration` within its days.
-    """
-
-    days: tuple[date, ...]
-    starts: tuple[float, ...]
-    opens: tuple[float, ...]
-    lengths: tuple[float, ...]
-    before: tuple[float, ...]
-
-    @classmethod
-    def build(cls, hours: BusinessHours, first: date, last: date) -> BusinessCalendar:
-        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-        rows, total = [], 0.0
-        for day in days:
-            midnight = datetime.combine(day, time(0), tzinfo=hours.zone).timestamp()
-            opening, closing = (
-                datetime.combine(day, moment, tzinfo=hours.zone).timestamp()
-                for moment in (hours.opens, hours.closes)
-            )
-            length = closing - opening if hours.is_workday(day) else 0.0
-            rows.append((midnight, opening, length, total))
-            total += length
-        return cls(tuple(days), *(tuple(column) for column in zip(*rows, strict=True)))
-
-    def index(self, moment: float) -> int:
-        """The day an epoch second falls on (the first day for anything earlier)."""
-        return max(0, bisect_right(self.starts, moment) - 1)
-
-    def seconds(self, moment: float) -> float:
-        """B: business seconds from the first day's midnight to `moment`."""
-        i = self.index(moment)
-        return self.before[i] + min(max(moment - self.opens[i], 0.0), self.lengths[i])
-
-
 def _calendar(session: Session, flt: ReportFilter, hours: BusinessHours) -> BusinessCalendar:
     """Days from the report's first opening to the log's last event, at most a year past the
     report's last opening (a stray far-future timestamp must not build a century of days)."""
@@ -258,25 +216,6 @@ def _calendar(session: Session, flt: ReportFilter, hours: BusinessHours) -> Busi
 
 
 # -- one row of facts per request ---------------------------------------------------------------
-
-
-class epoch(FunctionElement[float]):  # noqa: N801 - named like the SQL function it stands for
-    """Seconds since 1970-01-01 UTC of a timestamp, as a float."""
-
-    type = Float()
-    name = "epoch"
-    inherit_cache = True
-
-
-@compiles(epoch, "postgresql")
-def _epoch_postgresql(element: epoch, compiler: Any, **kw: Any) -> str:
-    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS FLOAT)"
-
-
-@compiles(epoch)
-def _epoch_sqlite(element: epoch, compiler: Any, **kw: Any) -> str:
-    # SQLite keeps UTC as text; julianday() reads it (to the millisecond).
-    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
 
 
 def _conditions(flt: ReportFilter) -> list[ColumnElement[bool]]:
@@ -523,47 +462,10 @@ def _root_causes(session: Session, flt: ReportFilter) -> list[dict[str, Any]]:
     t = _latest(flt, "feedback_tagged", cause).c
     stmt = select(t.root_cause, func.count()).where(t.rank == 1, t.root_cause.is_not(None))
     counts = Counter({str(c): int(n) for c, n in session.execute(stmt.group_by(t.root_cause))})
-    return _top(counts, "root_cause", TOP_ROOT_CAUSES, minimum=1)
-
-
-# -- words of low-rated comments ----------------------------------------------------------------
-
-_TOKEN = re.compile(r"[a-z][a-z']*[a-z]|[\u3400-\u4dbf\u4e00-\u9fff]+")
-_PARTICLES = frozenset("的了吗呢吧啊呀哦嗯么")  # a bigram holding one is not a word
-_STOP_WORDS_TEXT = (
-    "a about after again all also am an and any are as at be been before being but by can could "
-    "did do does doing don't for from get got had has have having he her here him his how i i'm "
-    "if in into is it it's its just me more my no not now of on once only or other our out over "
-    "she so some still than that the their them then there these they this those to too up us "
-    "very was we were what when where which while who why will with would you your"
-)
-STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
-
-
-def words_of(comment: str) -> set[str]:
-    """A comment's words: English words minus stop words, Chinese character bigrams."""
-    words: set[str] = set()
-    for token in _TOKEN.findall(comment.lower()):
-        if token.isascii():
-            words.update({token} - STOP_WORDS)
-            continue
-        pairs = [token[i : i + 2] for i in range(len(token) - 1)] or [token]
-        words.update(p for p in pairs if not _PARTICLES.intersection(p))
-    return words
-
-
-def low_rated_words(comments: Iterable[str]) -> list[dict[str, Any]]:
-    """Words in at least two comments, most frequent first (ties in code-point order)."""
-    counts = Counter(word for comment in comments for word in words_of(comment))
-    return _top(counts, "word", TOP_WORDS, minimum=2)
+    return top(counts, "root_cause", TOP_ROOT_CAUSES, minimum=1)
 
 
 # -- small helpers ------------------------------------------------------------------------------
-
-
-def _top(counts: Counter[str], key: str, limit: int, minimum: int) -> list[dict[str, Any]]:
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [{key: k, "count": n} for k, n in ranked if n >= minimum][:limit]
 
 
 def _sla(met: int, breached: int) -> SlaTarget:
