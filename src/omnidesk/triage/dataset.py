@@ -1,4 +1,4 @@
-"""Labelled messages: the bundled training and held-out sets, and reading JSON-lines files."""
+"""Labelled messages: the bundled training, held-out and blind sets; reading JSON lines."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from omnidesk.errors import OmnideskError
 DATA_DIR = Path(__file__).parent / "data"
 TRAIN_PATH = DATA_DIR / "train.jsonl"
 HELDOUT_PATH = DATA_DIR / "heldout.jsonl"
+BLIND_PATH = DATA_DIR / "blind.jsonl"
+"""Messages written apart from the other sets, in other phrasings: a check, never trained on."""
 
 
 class DatasetError(OmnideskError):

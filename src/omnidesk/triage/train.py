@@ -13,7 +13,7 @@ from typing import Any
 from omnidesk.triage import store
 from omnidesk.triage.classify import Classifier
 from omnidesk.triage.config import TriageConfig, load_config
-from omnidesk.triage.dataset import HELDOUT_PATH, TRAIN_PATH, Example, read_examples
+from omnidesk.triage.dataset import BLIND_PATH, HELDOUT_PATH, TRAIN_PATH, Example, read_examples
 from omnidesk.triage.evaluate import Report, evaluate
 from omnidesk.triage.fit import FOLDS, balanced, fit_model
 from omnidesk.triage.model import Model, ModelError, save_model
@@ -36,7 +36,7 @@ class TrainResult:
     previous_report: Report | None
     corrections_used: int
     corrections_dropped: int
-    """Corrections left out because their text is in the held-out set."""
+    """Corrections left out because their text is in the held-out or blind set."""
 
     @property
     def macro_f1(self) -> float:
@@ -115,6 +115,7 @@ def retrain(
     config: TriageConfig | None = None,
     train_path: Path = TRAIN_PATH,
     heldout_path: Path = HELDOUT_PATH,
+    blind_path: Path | None = BLIND_PATH,
     force: bool = False,
 ) -> TrainResult:
     """Train a new version on the training set plus corrections; activate it if not worse.
@@ -122,10 +123,13 @@ def retrain(
     Corrections weigh `model.correction_weight` training lines each. The new version is
     activated when its held-out macro-F1 is at least the active version's (re-measured now,
     minus `model.activation_tolerance`), when there is no active version, or with `force`.
+    Corrections whose text is a held-out or blind line are not trained on.
     """
     config = config or load_config()
     train, heldout = read_examples(train_path), read_examples(heldout_path)
-    base_rows, kept, dropped = _training_rows(train, corrections, heldout)
+    blind = read_examples(blind_path) if blind_path is not None and blind_path.exists() else []
+    never_trained = heldout + blind
+    base_rows, kept, dropped = _training_rows(train, corrections, never_trained)
     rows = base_rows + kept
     _check_categories(rows, config, "training lines and corrections")
     # Balance categories on the training set alone: corrections add weight to their category

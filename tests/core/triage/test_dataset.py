@@ -1,4 +1,4 @@
-"""The bundled training and held-out sets: shape, balance, and no held-out line in training."""
+"""The bundled data sets: shape, balance, and no held-out or blind line in training."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from omnidesk.triage.config import TriageConfig
-from omnidesk.triage.dataset import HELDOUT_PATH, TRAIN_PATH, Example, read_examples
+from omnidesk.triage.dataset import BLIND_PATH, HELDOUT_PATH, TRAIN_PATH, Example, read_examples
 from omnidesk.triage.language import detect_language
 from omnidesk.triage.normalize import normalize, strip_salutations
 
@@ -21,6 +21,11 @@ def train() -> list[Example]:
 @pytest.fixture(scope="module")
 def heldout() -> list[Example]:
     return read_examples(HELDOUT_PATH)
+
+
+@pytest.fixture(scope="module")
+def blind() -> list[Example]:
+    return read_examples(BLIND_PATH)
 
 
 def key(text: str) -> str:
@@ -50,6 +55,22 @@ def test_no_held_out_line_is_also_a_training_line(
 ) -> None:
     seen = {key(e.text) for e in train}
     assert [e.text for e in heldout if key(e.text) in seen] == []
+
+
+def test_no_blind_line_is_a_training_or_held_out_line(
+    train: list[Example], heldout: list[Example], blind: list[Example]
+) -> None:
+    seen = {key(e.text) for e in train + heldout} - {""}
+    assert [e.text for e in blind if key(e.text) in seen] == []
+
+
+def test_the_blind_set_covers_every_category_in_both_languages(
+    blind: list[Example], config: TriageConfig
+) -> None:
+    counts = Counter((e.language, e.category) for e in blind)
+    for language in ("zh", "en"):
+        for category in config.categories:
+            assert counts[(language, category)] >= 15, (language, category)
 
 
 def test_lines_are_labelled_with_a_language_that_matches_their_text(
