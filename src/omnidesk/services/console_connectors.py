@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from omnidesk import secrets
 from omnidesk.connector import Connector, Registry, WebhookConnector
-from omnidesk.db import unit_of_work
+from omnidesk.db import read_session, unit_of_work
 from omnidesk.errors import CannotConnect, ConfigError, InvalidAuth, OmnideskError
 from omnidesk.models import ConnectorRecord, ConnectorState, utcnow
 from omnidesk.services import events
@@ -228,27 +228,38 @@ def _fingerprint(session: Session) -> tuple[int, str]:
 def load_into(desk: Desk) -> list[str]:
     """(Re)build every console connector into `desk`; a broken one is marked `error`."""
     fernet = secrets.cipher(desk.settings)
-    with unit_of_work(desk.settings) as session:
+    # Read-only: a stage may look a connector up inside its own write transaction, and on
+    # SQLite a second writer in the same thread would wait for that transaction forever.
+    with read_session(desk.settings) as session:
         fingerprint = _fingerprint(session)
         records = list(
             session.exec(select(ConnectorRecord).where(ConnectorRecord.source == CONSOLE))
         )
-        built = _build_all(desk, fernet, session, records)
+        built, broken = _build_all(desk, fernet, records)
+        ids = {r.name: r.id for r in records if r.id is not None}
+    if broken:
+        with unit_of_work(desk.settings) as session:
+            for record_id, reason in broken.items():
+                record = session.get(ConnectorRecord, record_id)
+                if record is not None:
+                    record_state(session, record, ConnectorState.ERROR, reason, "system")
     files = {str(t.get("name")) for t in desk.config.connectors}
     with _lock:
         for name in [n for n in desk.connectors if n not in files and n not in built]:
             desk.connectors.pop(name, None)
         desk.connectors.update(built)
-        desk.ids.update({r.name: r.id for r in records if r.id is not None})
+        desk.ids.update(ids)
         _loaded.setdefault(id(desk), _Loaded()).fingerprint = fingerprint
         _loaded[id(desk)].checked = time.monotonic()
     return sorted(built)
 
 
 def _build_all(
-    desk: Desk, fernet: MultiFernet, session: Session, records: list[ConnectorRecord]
-) -> dict[str, Connector]:
+    desk: Desk, fernet: MultiFernet, records: list[ConnectorRecord]
+) -> tuple[dict[str, Connector], dict[int, str]]:
+    """The connectors that build, and why the others (by record id) do not."""
     built: dict[str, Connector] = {}
+    broken: dict[int, str] = {}
     for record in records:
         try:
             config = stored_config(desk.registry, fernet, record)
@@ -260,8 +271,8 @@ def _build_all(
                 else ("the stored config no longer validates")
             )
             log.error("connector_unloadable", connector=record.name, reason=reason)
-            record_state(session, record, ConnectorState.ERROR, reason, "system")
-    return built
+            broken[record.id] = reason  # type: ignore[index]
+    return built, broken
 
 
 def refresh(desk: Desk, *, force: bool = False) -> bool:
@@ -271,7 +282,7 @@ def refresh(desk: Desk, *, force: bool = False) -> bool:
     age = time.monotonic() - state.checked
     if age < (MISS_REFRESH_EVERY if force else REFRESH_EVERY):
         return False
-    with unit_of_work(desk.settings) as session:
+    with read_session(desk.settings) as session:
         fingerprint = _fingerprint(session)
     state.checked = time.monotonic()
     _loaded[id(desk)] = state
