@@ -51,13 +51,19 @@ def labeller() -> Labeller:
 
 
 def answerer() -> Answerer:
-    """Order lookups and the knowledge base, built once from the desk config."""
+    """Order lookups and the knowledge base, built once from the desk config and re-indexed
+    when the admin console changes the knowledge base."""
     global _answerer
+    config = desk().config
     if _answerer is None:
-        built = Answerer.from_config(desk().config)
+        built = Answerer.from_config(config)
         with _lock:
             _answerer = _answerer or built
-    return _answerer
+    fresh = _answerer.refreshed(config)
+    if fresh is not _answerer:
+        with _lock:
+            _answerer = fresh
+    return fresh
 
 
 def stuck_after() -> timedelta:

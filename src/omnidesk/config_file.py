@@ -16,7 +16,7 @@ from omnidesk.errors import ConfigError
 from omnidesk.services.feedback_config import FeedbackConfig, FollowUpConfig
 from omnidesk.services.hours import BusinessHours
 from omnidesk.services.hours_config import HoursConfig, SlaPolicyConfig, check_unique
-from omnidesk.services.knowledge import KnowledgeConfig
+from omnidesk.services.knowledge import KbEntry, KnowledgeConfig
 from omnidesk.services.orders import OrderSystemConfig
 from omnidesk.validation import format_validation
 
@@ -124,6 +124,15 @@ class DeskConfig:
     follow_up: FollowUpConfig = FollowUpConfig()
     feedback: FeedbackConfig = FeedbackConfig()
     extra: dict[str, Any] = field(default_factory=dict)
+    # What the admin console works from and overlays (services.settings_overlay): the file's
+    # [[hours]] tables as written, the names the desk made up itself ("hours:default" when the
+    # file has none, "sla:<name>" for DEFAULT_SLA), the console's templates by (language, name)
+    # and knowledge entries by (language, id), and the settings version they were read at.
+    hours_tables: tuple[HoursConfig, ...] = ()
+    built_in: frozenset[str] = frozenset()
+    templates: dict[tuple[str, str], str] = field(default_factory=dict)
+    knowledge_entries: dict[tuple[str, str], KbEntry] = field(default_factory=dict)
+    settings_version: int = 0
 
 
 def load(
@@ -152,6 +161,7 @@ def _build(path: Path | None, data: dict[str, Any], env: Mapping[str, str]) -> D
     routing = _section(where, "routing", data.pop("routing", {}), RoutingConfig, errors)
     desk = _section(where, "desk", data.pop("desk", {}), DeskInfo, errors) or DeskInfo()
     hours = _section(where, "hours", data.pop("hours", []), HoursConfig, errors, many=True)
+    built_in = set() if "sla" in data else {f"sla:{p['name']}" for p in DEFAULT_SLA}
     sla = _section(
         where, "sla", data.pop("sla", list(DEFAULT_SLA)), SlaPolicyConfig, errors, many=True
     )
@@ -178,6 +188,7 @@ def _build(path: Path | None, data: dict[str, Any], env: Mapping[str, str]) -> D
     business = {h.name: h.business_hours() for h in hours or []}
     if "default" not in business:
         business["default"] = HoursConfig(time_zone=desk.time_zone).business_hours()
+        built_in.add("hours:default")
     return DeskConfig(
         path=path,
         connectors=connectors,
@@ -192,6 +203,8 @@ def _build(path: Path | None, data: dict[str, Any], env: Mapping[str, str]) -> D
         follow_up=follow_up or FollowUpConfig(),
         feedback=feedback or FeedbackConfig(),
         extra=expand(data, env, errors, where=str(where)),
+        hours_tables=tuple(hours or ()),
+        built_in=frozenset(built_in),
     )
 
 

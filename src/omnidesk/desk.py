@@ -17,6 +17,7 @@ from omnidesk.db import unit_of_work
 from omnidesk.errors import ConfigError
 from omnidesk.models import ConnectorRecord, ConnectorState, utcnow
 from omnidesk.services import console_connectors, directory
+from omnidesk.services.settings_overlay import Effective
 from omnidesk.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -24,15 +25,33 @@ log = structlog.get_logger(__name__)
 
 @dataclass
 class Desk:
-    """Everything a composition root (API app, worker, CLI) needs to reach the connectors."""
+    """Everything a composition root (API app, worker, CLI) needs to reach the connectors.
+
+    `file_config` is the TOML file as loaded; `config` is the effective configuration, the file
+    overlaid by the admin console's hours, SLA policies, templates and knowledge entries, and it
+    follows the console's edits without a restart (services.settings_overlay).
+    """
 
     settings: Settings
-    config: DeskConfig
+    file_config: DeskConfig
     registry: Registry
     env: ConnectorEnv
     connectors: dict[str, Connector] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _effective: Effective = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._effective = Effective(self.file_config, self.file_config)
+
+    @property
+    def config(self) -> DeskConfig:
+        """The effective configuration (re-read when the console changed a setting)."""
+        before = self._effective.config
+        config = self._effective.current(self.settings)
+        if config is not before and "business_hours" in self.env.extras:
+            self.env.extras["business_hours"] = config.hours["default"]
+        return config
 
     @classmethod
     def load(cls, settings: Settings, *, sync: bool = True) -> Desk:
@@ -48,7 +67,7 @@ class Desk:
                 "desk_name_en": config.desk.name_en,
             },
         )
-        desk = cls(settings=settings, config=config, registry=load_registry(), env=env)
+        desk = cls(settings=settings, file_config=config, registry=load_registry(), env=env)
         desk._build_file_connectors()
         if sync:
             desk.sync()
@@ -57,8 +76,8 @@ class Desk:
 
     def _build_file_connectors(self) -> None:
         errors: list[str] = []
-        where = str(self.config.path)
-        for index, table in enumerate(self.config.connectors):
+        where = str(self.file_config.path)
+        for index, table in enumerate(self.file_config.connectors):
             label = f"{where}: connectors[{index}] ({table.get('name', '?')})"
             try:
                 connector = self.registry.build(table, self.env)
@@ -76,13 +95,14 @@ class Desk:
     def sync(self) -> None:
         """Record the file's teams, agents, rules and connectors (read-only in the console)."""
         with unit_of_work(self.settings) as session:
-            directory.sync(session, self.config)
+            directory.sync(session, self.file_config)
             for name, connector in self.connectors.items():
                 self.ids[name] = _upsert(session, connector)
             for record in session.exec(select(ConnectorRecord)):
                 self.ids.setdefault(record.name, record.id)  # type: ignore[arg-type]
 
     def connector(self, name: str) -> Connector | None:
+        _ = self.config  # connectors read the desk's hours from env.extras: keep them current
         console_connectors.refresh(self, force=name not in self.connectors)
         return self.connectors.get(name)
 

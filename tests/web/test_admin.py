@@ -4,6 +4,7 @@ quarantine and the dashboard; and that agents do not get in."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from playwright.sync_api import Page, expect
 from sqlmodel import select
@@ -129,6 +130,77 @@ def test_the_settings_pages_show_hours_slas_and_the_knowledge_base(
     total = entries.count()
     page.get_by_test_id("kb-filter").fill("退货")
     expect(page.locator("[data-testid=kb-entry]:visible")).not_to_have_count(total)
+
+
+def test_an_admin_adds_a_holiday_and_it_is_there_after_a_reload(
+    desk: Desk, people: dict[str, Person], page: Page
+) -> None:
+    # Given the admin editing the default hours
+    sign_in(page, desk, people["admin"], "/admin/hours-sla")
+    row = page.get_by_test_id("hours-row").filter(has_text="default")
+    row.get_by_test_id("hours-edit").click()
+    form = page.get_by_test_id("hours-form")
+
+    # When they add a holiday and an impossible closing time, the refusal shows on the form
+    form.get_by_test_id("date-input-holidays").fill("2027-10-11")
+    form.get_by_test_id("date-add-holidays").click()
+    form.get_by_test_id("hours-closes").fill("08:00")
+    form.get_by_test_id("hours-save").click()
+    expect(form.get_by_test_id("hours-form-error")).to_contain_text("must be after opens")
+
+    # And with the closing time put right the holiday is saved over the built-in hours
+    form.get_by_test_id("hours-closes").fill("18:00")
+    form.get_by_test_id("hours-save").click()
+    expect(row.get_by_test_id("setting-source")).to_contain_text("console")
+
+    # Then after a reload it is still there, and the API's desk uses it
+    page.reload()
+    expect(row.get_by_test_id("hours-holidays")).to_have_text("2027-10-11")
+    hours = desk.app.state.desk.config.hours["default"]
+    assert date(2027, 10, 11) in hours.holidays
+
+
+def test_an_admin_edits_a_knowledge_answer_and_resets_it(
+    desk: Desk, people: dict[str, Person], page: Page
+) -> None:
+    sign_in(page, desk, people["admin"], "/admin/knowledge")
+    entry = page.locator("[data-testid=kb-entry][data-id=invoice]").filter(has_text="Invoice")
+    entry.get_by_test_id("kb-edit").click()
+    form = page.get_by_test_id("kb-form")
+    form.get_by_test_id("kb-answer").fill("<b>Invoices</b> are under My Orders.")
+    form.get_by_test_id("kb-short_answer").fill("x" * 400)
+    form.get_by_test_id("kb-save").click()
+    expect(form.get_by_test_id("field-error-short_answer")).to_contain_text("SMS segments")
+
+    form.get_by_test_id("kb-short_answer").fill("Invoices: My Orders.")
+    form.get_by_test_id("kb-save").click()
+    page.reload()
+
+    expect(entry.get_by_test_id("kb-answer")).to_have_text("<b>Invoices</b> are under My Orders.")
+    expect(entry.get_by_test_id("setting-source")).to_have_text(
+        "console · replaces the file's (or built-in) entry"
+    )
+    entry.get_by_test_id("kb-remove").click()
+    expect(entry.get_by_test_id("setting-source")).to_have_text("config file")
+    expect(entry.get_by_test_id("kb-answer")).not_to_contain_text("<b>")
+
+
+def test_a_template_with_an_unknown_placeholder_is_refused_on_the_form(
+    desk: Desk, people: dict[str, Person], page: Page
+) -> None:
+    sign_in(page, desk, people["admin"], "/admin/templates")
+    form = page.locator("[data-testid=template-form][data-template='en/when_closed']")
+    expect(form.get_by_test_id("template-placeholders")).to_have_text("$next_opening")
+
+    form.get_by_test_id("template-text").fill("Back at $opening.")
+    form.get_by_test_id("template-save").click()
+    expect(form.get_by_test_id("field-error-text")).to_contain_text("unknown placeholder $opening")
+
+    form.get_by_test_id("template-text").fill("We are back $next_opening.")
+    form.get_by_test_id("template-save").click()
+    page.reload()
+    expect(form.get_by_test_id("template-text")).to_have_value("We are back $next_opening.")
+    expect(form.get_by_test_id("setting-source")).to_contain_text("console")
 
 
 def test_the_dashboard_charts_volume_by_channel_and_category(

@@ -168,21 +168,43 @@ class AuditPage(Page):
     items: list[AuditOut]
 
 
-class HoursOut(Out):
+class SettingOrigin(Out):
+    """Where a setting comes from. A console entry that `overrides_file` goes back to the
+    file's (or the built-in) entry when it is deleted; any other console entry disappears."""
+
+    source: Literal["default", "file", "console"] = "file"
+    overrides_file: bool = False
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+class HoursOut(SettingOrigin):
     name: str
     time_zone: str
     opens: str
     closes: str
     workdays: list[int] = Field(description="0 = Monday … 6 = Sunday")
-    holidays: list[date]
-    extra_workdays: list[date]
+    holidays: list[date] = Field(description="With the calendar's public holidays")
+    extra_workdays: list[date] = Field(description="With the calendar's make-up workdays")
+    table: dict[str, Any] | None = Field(
+        default=None,
+        description="The entry as written (the file's [[hours]] table or the console's): "
+        "what PUT /settings/hours/{name} takes",
+    )
 
 
-class TemplateOut(Out):
+class TemplateOut(SettingOrigin):
     name: str
     language: str
     text: str
-    source: Literal["default", "file"]
+    editable: bool = Field(default=False, description="The console can change this template")
+    placeholders: list[str] = Field(
+        default_factory=list, description="The $placeholders this template may use"
+    )
+
+
+class TemplateIn(BaseModel):
+    text: str = Field(description="The template's text; $placeholder values are filled in")
 
 
 class KnowledgeOut(Out):

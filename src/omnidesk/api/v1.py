@@ -52,7 +52,10 @@ def api_router() -> APIRouter:
 
 async def _rejected(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Rejected)
-    return JSONResponse({"detail": str(exc), "errors": exc.errors}, status_code=exc.status)
+    body: dict[str, object] = {"detail": str(exc), "errors": exc.errors}
+    if exc.messages:
+        body["messages"] = exc.messages
+    return JSONResponse(body, status_code=exc.status)
 
 
 async def _not_found(_request: Request, exc: Exception) -> JSONResponse:

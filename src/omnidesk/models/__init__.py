@@ -4,6 +4,7 @@ from omnidesk.models.auth import ApiToken, AuditLog, Credential, LoginAttempt, W
 from omnidesk.models.base import UTCDateTime, utcnow
 from omnidesk.models.connector import ConnectorRecord, ConnectorState
 from omnidesk.models.customer import Customer, Identity
+from omnidesk.models.desk_setting import DeskSetting, DeskSettingsVersion, SettingKind
 from omnidesk.models.event import Event
 from omnidesk.models.feedback import FollowUp, FollowUpKind, FollowUpStatus, Survey, SurveyStatus
 from omnidesk.models.mailbox import MailboxState
@@ -44,6 +45,8 @@ __all__ = [
     "ConnectorState",
     "Customer",
     "DeliveryStatus",
+    "DeskSetting",
+    "DeskSettingsVersion",
     "Direction",
     "Event",
     "FollowUp",
@@ -57,6 +60,7 @@ __all__ = [
     "RawPayload",
     "Request",
     "RequestStatus",
+    "SettingKind",
     "Stage",
     "Survey",
     "SurveyStatus",

@@ -1,18 +1,25 @@
 """Automatic answers: order status from the shop's order system, else the knowledge base.
 
-Built once per process from the desk config (`Answerer.from_config`); pure apart from the order
-system's HTTP call, which has a short timeout and falls back to a human on any failure.
+Built once per process from the desk config (`Answerer.from_config`), and `refreshed` when the
+admin console changed the knowledge base; pure apart from the order system's HTTP call, which
+has a short timeout and falls back to a human on any failure.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import structlog
 
 from omnidesk.config_file import DeskConfig
-from omnidesk.services.knowledge import KnowledgeBase, is_confirmation
+from omnidesk.services.knowledge import (
+    KnowledgeBase,
+    is_confirmation,
+    overlay,
+    read_entries,
+)
 from omnidesk.services.orders import (
     OrderLookup,
     OrderSystemUnavailable,
@@ -51,25 +58,34 @@ class LookupFailure:
 
 class Answerer:
     def __init__(
-        self, knowledge: KnowledgeBase | None, orders: OrderLookup | None, order_pattern: str | None
+        self,
+        knowledge: KnowledgeBase | None,
+        orders: OrderLookup | None,
+        order_pattern: str | None,
+        source: Any = None,
     ) -> None:
+        """`source` is what the knowledge base was built from (see `refreshed`)."""
         self.knowledge = knowledge
         self.orders = orders
         self.order_pattern = order_pattern
+        self.source = source
 
     @classmethod
     def from_config(cls, config: DeskConfig) -> Answerer:
-        knowledge = None
-        if config.knowledge.enabled:
-            directory = Path(config.knowledge.directory)
-            if not directory.is_absolute() and config.path is not None:
-                candidate = config.path.parent.parent / directory
-                directory = candidate if candidate.is_dir() else directory
-            if directory.is_dir():
-                knowledge = KnowledgeBase.load(directory, config.knowledge.thresholds)
         orders = OrderLookup(config.order_system) if config.order_system else None
         pattern = config.order_system.order_number_pattern if config.order_system else None
-        return cls(knowledge, orders, pattern)
+        return cls(load_knowledge(config), orders, pattern, knowledge_source(config))
+
+    def refreshed(self, config: DeskConfig) -> Answerer:
+        """This answerer, or a new one whose knowledge base follows the console's edits.
+
+        The order lookup (and its connection pool) is kept: the console does not edit it.
+        Re-indexing happens only when the knowledge settings or entries changed.
+        """
+        source = knowledge_source(config)
+        if source == self.source:
+            return self
+        return Answerer(load_knowledge(config), self.orders, self.order_pattern, source)
 
     def answer(
         self, text: str, category: str | None, language: str, short: bool
@@ -99,6 +115,34 @@ class Answerer:
             if order is not None:
                 return AutoAnswer(describe(order, language, short=short), "order", number)
         return None
+
+
+def knowledge_directory(config: DeskConfig) -> Path | None:
+    """The knowledge files' directory (relative: beside the config file's parent), if it exists."""
+    directory = Path(config.knowledge.directory)
+    if not directory.is_absolute() and config.path is not None:
+        candidate = config.path.parent.parent / directory
+        directory = candidate if candidate.is_dir() else directory
+    return directory if directory.is_dir() else None
+
+
+def load_knowledge(config: DeskConfig) -> KnowledgeBase | None:
+    """The files' entries overlaid by the console's (None when the knowledge base is off).
+
+    Raises ConfigError when a knowledge file is broken.
+    """
+    if not config.knowledge.enabled:
+        return None
+    directory = knowledge_directory(config)
+    if directory is None and not config.knowledge_entries:
+        return None
+    entries = read_entries(directory) if directory is not None else []
+    return KnowledgeBase(overlay(entries, config.knowledge_entries), config.knowledge.thresholds)
+
+
+def knowledge_source(config: DeskConfig) -> tuple[Any, ...]:
+    """What the knowledge base is built from: equal sources give the same knowledge base."""
+    return (config.path, config.knowledge, config.knowledge_entries)
 
 
 def asks_for_human(text: str) -> bool:

@@ -251,12 +251,7 @@ class KnowledgeBase:
         categories: Iterable[str] | None = None,
     ) -> KnowledgeBase:
         """Read every *.toml of `directory`; ConfigError lists each problem with file and key."""
-        errors: list[str] = []
-        entries = [e for path in sorted(directory.glob("*.toml")) for e in _read(path, errors)]
-        errors += _cross_check(entries, None if categories is None else set(categories))
-        if errors:
-            raise ConfigError("\n".join(errors))
-        return cls(entries, thresholds)
+        return cls(read_entries(directory, categories), thresholds)
 
     def rank(self, text: str, category: str | None, language: str) -> list[KbMatch]:
         """Every candidate entry with its score, best first, whatever the threshold."""
@@ -276,6 +271,28 @@ class KnowledgeBase:
         ranked = self.rank(text, category, language)
         threshold = self.thresholds.get(language, 1.0)
         return ranked[0] if ranked and ranked[0].score >= threshold else None
+
+
+def read_entries(directory: Path, categories: Iterable[str] | None = None) -> list[KbEntry]:
+    """The entries of every *.toml of `directory`; ConfigError lists each problem with file and
+    key."""
+    errors: list[str] = []
+    entries = [e for path in sorted(directory.glob("*.toml")) for e in _read(path, errors)]
+    errors += _cross_check(entries, None if categories is None else set(categories))
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return entries
+
+
+def overlay(
+    entries: Iterable[KbEntry], console: Mapping[tuple[str, str], KbEntry]
+) -> list[KbEntry]:
+    """The file's entries with the console's in their place (same language and id), then the
+    console's own entries."""
+    listed = list(entries)
+    keys = {(e.language, e.id) for e in listed}
+    replaced = [console.get((e.language, e.id), e) for e in listed]
+    return replaced + [e for key, e in sorted(console.items()) if key not in keys]
 
 
 def _match(entry: KbEntry, score: float) -> KbMatch:

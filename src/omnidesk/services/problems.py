@@ -10,10 +10,19 @@ class Rejected(ValueError):
     the desk's state, 400 for a provider that refused the settings.
     """
 
-    def __init__(self, errors: dict[str, str], message: str = "", *, status: int = 422) -> None:
+    def __init__(
+        self,
+        errors: dict[str, str],
+        message: str = "",
+        *,
+        status: int = 422,
+        messages: dict[str, str] | None = None,
+    ) -> None:
+        """`messages` optionally says in words what is wrong with each field of `errors`."""
         super().__init__(message or ", ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
         self.status = status
+        self.messages = messages or {}
 
     @classmethod
     def one(cls, field: str, code: str, message: str = "", *, status: int = 422) -> Rejected:

@@ -87,6 +87,7 @@ def _notify_complaint(session: Session, request: Request, config: DeskConfig) ->
             "desk_name": config.desk.name_en if language == "en" else config.desk.name,
         },
         config.path.parent / "templates" if config.path else None,
+        config.templates,
     )
     notice = queue_reply(session, request, last, text, kind="complaint_notice", author="system")
     return [Task(SEND, notice.id)]  # type: ignore[arg-type]

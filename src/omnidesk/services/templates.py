@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from string import Template
 
@@ -42,23 +43,54 @@ DEFAULTS: dict[tuple[str, str], str] = {
 }
 
 
-def phrase(name: str, language: str | None, values: dict[str, object]) -> str:
-    """A built-in phrase (no file override), filled in."""
+# The values each template is filled with (respond.py, status.py): an admin's text may use
+# these placeholders and no others (services.desk_settings refuses the rest).
+_ACK_VALUES = frozenset({"request_id", "desk_name", "when", "complaint"})
+PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "acknowledgement": _ACK_VALUES,
+    "acknowledgement_short": _ACK_VALUES,
+    "when_open": frozenset(),
+    "when_closed": frozenset({"next_opening"}),
+    "complaint_note": frozenset({"complaint_ref"}),
+    "answer_footer": frozenset({"request_id"}),
+    "human_requested": _ACK_VALUES,
+    "complaint_status": frozenset({"complaint_ref", "request_id", "status", "desk_name"}),
+}
+
+Overrides = Mapping[tuple[str, str], str]
+
+
+def phrase(
+    name: str, language: str | None, values: dict[str, object], overrides: Overrides | None = None
+) -> str:
+    """A built-in phrase (no file override; the console's `overrides` do apply), filled in."""
     lang = language if language in ("zh", "en") else "zh"
-    return Template(DEFAULTS[(lang, name)]).safe_substitute({k: str(v) for k, v in values.items()})
+    text = (overrides or {}).get((lang, name)) or DEFAULTS[(lang, name)]
+    return Template(text).safe_substitute({k: str(v) for k, v in values.items()})
 
 
 def render(
-    name: str, language: str | None, channel: str, values: dict[str, object], base: Path | None
+    name: str,
+    language: str | None,
+    channel: str,
+    values: dict[str, object],
+    base: Path | None,
+    overrides: Overrides | None = None,
 ) -> str:
-    """Render template `name` (short form on chat-like channels) in zh or en."""
+    """Render template `name` (short form on chat-like channels) in zh or en.
+
+    The text is the console's (`overrides`, by (language, name)), else config/templates', else
+    the built-in default.
+    """
     lang = language if language in ("zh", "en") else "zh"
     key = (
         f"{name}_short"
         if channel in SHORT_CHANNELS and (lang, f"{name}_short") in DEFAULTS
         else name
     )
-    text = _from_file(base, lang, key) or DEFAULTS[(lang, key)]
+    text = (
+        (overrides or {}).get((lang, key)) or _from_file(base, lang, key) or DEFAULTS[(lang, key)]
+    )
     return Template(text).safe_substitute({k: str(v) for k, v in values.items()}).strip()
 
 

@@ -17,7 +17,7 @@ from omnidesk.config_file import DeskConfig
 from omnidesk.errors import ConfigError
 from omnidesk.models import Agent, Customer, Direction, Message
 from omnidesk.models import Request as DeskRequest
-from omnidesk.services.answers import Answerer
+from omnidesk.services.answers import knowledge_source, load_knowledge
 from omnidesk.services.knowledge import KbMatch, KnowledgeBase
 from omnidesk.triage.language import detect_language
 from omnidesk.web import canned
@@ -51,15 +51,18 @@ class Suggestions(BaseModel):
 
 
 def knowledge_base(request: Request) -> tuple[KnowledgeBase | None, str | None]:
-    """The desk's knowledge base, loaded once per app (indexing takes a moment)."""
+    """The desk's knowledge base, indexed once per app and again after the console edits it
+    (indexing takes a moment)."""
     state = request.app.state
-    if not hasattr(state, "web_knowledge"):
+    config = desk_of(request).config
+    source = knowledge_source(config)
+    cached = getattr(state, "web_knowledge", None)
+    if cached is None or cached[0] != source:
         try:
-            state.web_knowledge = (Answerer.from_config(desk_of(request).config).knowledge, None)
+            state.web_knowledge = (source, load_knowledge(config), None)
         except ConfigError as exc:
-            state.web_knowledge = (None, str(exc))
-    found: tuple[KnowledgeBase | None, str | None] = state.web_knowledge
-    return found
+            state.web_knowledge = (source, None, str(exc))
+    return state.web_knowledge[1], state.web_knowledge[2]
 
 
 def customer_text(session: Session, request_id: int) -> str:

@@ -14,12 +14,13 @@ const SECTIONS = [
   ["people", people.render],
   ["rules", rules.render],
   ["hours-sla", settings.renderHours],
+  ["templates", settings.renderTemplates],
   ["knowledge", settings.renderKnowledge],
   ["quarantine", quarantine.render],
   ["classifier", system.renderClassifier],
   ["audit", system.renderAudit],
 ];
-const TITLES = { "hours-sla": "hours_sla" };
+const TITLES = { "hours-sla": "hours_sla", templates: "reply_templates" };
 
 export async function render(main, ctx) {
   if (ctx.me.role !== "admin") {
