@@ -27,6 +27,7 @@ WECHAT_APP_ID, WECHAT_SECRET = "wx0123456789abcdef", "demo0123456789abcdef012345
 WECHAT_TOKEN, WECHAT_AES_KEY = "omnideskDemoToken", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 WEIBO_APP_KEY, WEIBO_SECRET, WEIBO_ACCESS = "1234567890", "demo-weibo-secret", "demo-weibo-token"
 ORDER_TOKEN = "demo-order-token"
+DEMO_WEBCHAT = "tp-web"
 
 # (channel, customer, messages in order): the first opens a request, the rest follow up.
 CONVERSATIONS: list[tuple[str, str, list[str]]] = [
@@ -139,6 +140,12 @@ app_key = "{WEIBO_APP_KEY}"
 app_secret = "${{WEIBO_APP_SECRET}}"
 access_token = "${{WEIBO_ACCESS_TOKEN}}"
 api_base_url = "{fakes.weibo.base_url}"
+
+# The website chat: the demo shop page /webchat/tp-web/demo is served by the desk itself,
+# whose own origin is always allowed.
+[[connectors]]
+name = "{DEMO_WEBCHAT}"
+channel = "webchat"
 """
 
 

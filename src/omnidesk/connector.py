@@ -19,9 +19,11 @@ from omnidesk.errors import ConfigError
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, Request
+    from starlette.types import ASGIApp
 
-    from omnidesk.inbound import InboundMessage
+    from omnidesk.inbound import Attachment, InboundMessage
     from omnidesk.outbound import OutboundReply, SendResult
+    from omnidesk.services.chat import ChatBook
 
 log = structlog.get_logger(__name__)
 
@@ -135,6 +137,36 @@ class WebhookConnector(Connector, Protocol):
 
     def webhooks(self, intake: Intake) -> APIRouter:
         """The routes the provider calls."""
+        ...
+
+
+@runtime_checkable
+class ChatConnector(Connector, Protocol):
+    """A connector browsers talk to directly (site chat); its routes, WebSocket included, are
+    mounted at /webchat/{name}/."""
+
+    def chat(self, intake: Intake, book: ChatBook) -> ASGIApp:
+        """The app the widget calls (its script, sessions, uploads, the live socket), with the
+        connector's own cross-origin policy."""
+        ...
+
+    def notify(self, address: str, notice: dict[str, Any]) -> None:
+        """Tell a visitor's open sockets something live (`{"type": "typing", "from": "agent"}`)."""
+        ...
+
+
+@runtime_checkable
+class MediaConnector(Connector, Protocol):
+    """A connector whose messages carry media the provider keeps (an attachment with a `url`
+    or a media id in `content_id`, no stored bytes): omnidesk.services.media fetches it."""
+
+    def fetch_media(self, attachment: Attachment, max_bytes: int) -> tuple[bytes, str]:
+        """The media's bytes and content type, fetched with the connector's credentials.
+
+        Raises:
+            MediaUnavailable: unknown or expired id, more than `max_bytes`, credentials refused.
+            TransientError: the provider cannot be reached now.
+        """
         ...
 
 

@@ -60,3 +60,5 @@ class InboundMessage(_Frozen):
     thread: ThreadHints = ThreadHints()
     raw_ref: str | None = None
     automatic: str | None = None
+    # Where the customer wrote from, when the channel knows (site chat: {"page_url", "page_title"}).
+    context: dict[str, str] = Field(default_factory=dict)

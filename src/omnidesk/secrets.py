@@ -98,6 +98,19 @@ def _build_cipher(settings: Settings) -> MultiFernet:
     return MultiFernet([Fernet(_dev_key(settings.data_dir))])
 
 
+def installation_keys(settings: Settings) -> list[bytes]:
+    """The installation's keys as bytes, newest last, for deriving signing keys (HMAC).
+
+    The same source as the cipher: OMNIDESK_SECRET_KEY (first = newest), else the development
+    key file; production without OMNIDESK_SECRET_KEY is refused as for the cipher.
+    """
+    if settings.secret_key is not None and settings.secret_key.get_secret_value().strip():
+        keys = [k for k in settings.secret_key.get_secret_value().split(",") if k.strip()]
+        return [_as_fernet_key(k) for k in reversed(keys)]
+    cipher(settings)  # raises in production, warns and creates the development key otherwise
+    return [_dev_key(settings.data_dir)]
+
+
 def encrypt(fernet: MultiFernet, value: str) -> dict[str, str]:
     return {ENCRYPTED: fernet.encrypt(value.encode("utf-8")).decode("ascii")}
 

@@ -26,6 +26,7 @@ EXAMPLES: dict[str, dict[str, object]] = {
     },
     "wechat": {"app_id": "wx0123456789abcdef", "app_secret": SECRET, "token": SECRET},
     "weibo": {"app_key": "1234567890", "app_secret": SECRET, "access_token": SECRET},
+    "webchat": {"allowed_origins": ["https://shop.tp.example"], "identity_secret": SECRET},
     "email": {
         "imap_host": "imap.example.com",
         "username": "service@tp.example",

@@ -92,6 +92,23 @@ def page(browser: Browser, request: pytest.FixtureRequest, tmp_path: Path) -> It
         pytest.fail(f"uncaught JavaScript errors: {errors}")
 
 
+@pytest.fixture
+def agent_page(browser: Browser, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Page]:
+    """A second person's browser (its own context and profile), e.g. the agent beside a visitor."""
+    context = browser.new_context(locale="en-US", viewport={"width": 1360, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        page.screenshot(path=str(tmp_path / "agent-failure.png"), full_page=True)
+    context.close()
+    if errors and not (report is not None and report.failed):
+        pytest.fail(f"uncaught JavaScript errors in the second browser: {errors}")
+
+
 # -- the desk ----------------------------------------------------------------------------------
 
 

@@ -9,9 +9,11 @@ from fastapi import FastAPI
 
 from omnidesk import __version__
 from omnidesk.api import v1
+from omnidesk.api.chat_mount import ChatRouter
 from omnidesk.api.routes import health, survey_page
 from omnidesk.api.webhooks import WebhookRouter
 from omnidesk.desk import Desk
+from omnidesk.services.chat import DeskChatBook
 from omnidesk.services.intake import DeskIntake
 from omnidesk.services.pipeline import Dispatcher, resolve_dispatcher
 from omnidesk.settings import Settings
@@ -45,5 +47,6 @@ def create_app(
     v1.install(app)
     app.include_router(web_router)
     app.mount("/webhooks", WebhookRouter(desk, intake, settings.max_body_bytes))
+    app.mount("/webchat", ChatRouter(desk, intake, DeskChatBook(desk), settings.max_body_bytes))
 
     return app

@@ -81,6 +81,7 @@ class Message(SQLModel, table=True):
         Index("ix_message_stage", "stage", "stage_changed_at"),
         Index("ix_message_status", "status", "updated_at"),
         Index("ix_message_sender", "connector_id", "sender"),
+        Index("ix_message_recipient", "connector_id", "recipient"),
         Index("ix_message_provider_id", "provider_message_id"),
     )
 
@@ -102,6 +103,8 @@ class Message(SQLModel, table=True):
     html: str | None = Field(default=None, sa_type=Text)
     attachments: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     thread: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # Where the customer wrote from, as the channel knows it (site chat: the page's url and title).
+    context: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     raw_payload_id: int | None = Field(default=None, foreign_key="raw_payload.id")
     automatic: str | None = Field(default=None, max_length=64)
     author: str = Field(default="customer", max_length=64)

@@ -56,6 +56,8 @@ class Request(SQLModel, table=True):
     sla_policy: str | None = Field(default=None, max_length=63)
     complaint_ref: str | None = Field(default=None, max_length=32)
     escalation_level: int = 0
+    # A live-chat request the bot still answers: not a task in any queue until it is handed off.
+    bot_active: bool = False
     sla_warned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     first_response_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolution_due: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -81,7 +81,8 @@ SORTS: dict[str, Callable[[], list[Any]]] = {
 
 
 def _filtered(viewer: Viewer, f: RequestFilter) -> SelectOfScalar[Request]:
-    stmt = select(Request).where(viewer.condition())
+    # A live chat the bot still answers is no task yet (services.chatbot hands it off).
+    stmt = select(Request).where(viewer.condition(), col(Request.bot_active).is_(False))
     assignee = viewer.username if f.assignee == "me" else f.assignee
     for column, value in (
         (Request.assignee, assignee),

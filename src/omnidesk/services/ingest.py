@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from omnidesk.inbound import Sender
 from omnidesk.models import OPEN_STATUSES, Direction, Message, Request, RequestStatus, utcnow
-from omnidesk.services import events, identity, surveys
+from omnidesk.services import chatbot, events, identity, surveys
 from omnidesk.services.pipeline import Task
 
 OPEN_REQUEST_WINDOW = timedelta(days=14)
@@ -103,6 +103,7 @@ def _open(session: Session, message: Message, customer_id: int) -> Request:
         subject=subject,
         status=RequestStatus.NEW,
         last_message_at=message.received_at or utcnow(),
+        bot_active=chatbot.is_bot_channel(message.channel),
     )
     session.add(request)
     session.flush()

@@ -202,6 +202,7 @@ def _store(
         html=inbound.html,
         attachments=[a.model_dump(mode="json") for a in inbound.attachments],
         thread=inbound.thread.model_dump(mode="json"),
+        context=dict(inbound.context),
         raw_payload_id=payload.id,
         automatic=inbound.automatic,
         sent_at=inbound.sent_at,

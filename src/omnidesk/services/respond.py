@@ -25,7 +25,7 @@ from omnidesk.models import (
     RequestStatus,
     utcnow,
 )
-from omnidesk.services import events, mail, sla, surveys, templates
+from omnidesk.services import chatbot, events, mail, sla, surveys, templates
 from omnidesk.services.answers import (
     Answerer,
     AutoAnswer,
@@ -55,6 +55,10 @@ def run(
     if reason:
         events.record(session, "auto_reply_skipped", request_id=request.id, reason=reason)
         return []
+    if request.bot_active:  # live chat before hand-off: the bot answers every message
+        text, kind = chatbot.answer(session, request, message, config, answerer)
+        reply = queue_reply(session, request, message, text, kind=kind, author="system")
+        return [Task(SEND, reply.id)]  # type: ignore[arg-type]
     if is_opening_message(session, message):
         text = _first_reply(session, request, message, config, answerer)
         kind = "answer" if _answered(session, request) else "acknowledgement"
@@ -101,7 +105,9 @@ def _first_reply(
             reference=found.reference,
             score=found.score,
         )
-        footer = templates.phrase("answer_footer", language, {"request_id": request.id})
+        footer = templates.phrase(
+            "answer_footer", language, {"request_id": request.id}, config.templates
+        )
         return f"{found.text}{'' if language == 'zh' else ' '}{footer}"
     return templates.render(
         "acknowledgement",
@@ -109,6 +115,7 @@ def _first_reply(
         message.channel,
         _ack_values(session, request, config),
         _template_dir(config),
+        config.templates,
     )
 
 
@@ -124,7 +131,8 @@ def _follow_up(
     if asks_for_human(message.text):
         events.record(session, "human_requested", request_id=request.id, message_id=message.id)
         values = _ack_values(session, request, config)
-        return templates.phrase("human_requested", language, values), "acknowledgement"
+        text = templates.phrase("human_requested", language, values, config.templates)
+        return text, "acknowledgement"
     if (
         _answered(session, request)
         and request.first_responded_at is None
@@ -148,15 +156,21 @@ def _ack_values(session: Session, request: Request, config: DeskConfig) -> dict[
     language = request.language if request.language in ("zh", "en") else "zh"
     hours = sla.hours_of(session, config, request.team)
     now = utcnow()
+    overrides = config.templates
     when = (
-        templates.phrase("when_open", language, {})
+        templates.phrase("when_open", language, {}, overrides)
         if hours.is_open(now)
         else templates.phrase(
-            "when_closed", language, {"next_opening": hours.describe_next_opening(now, language)}
+            "when_closed",
+            language,
+            {"next_opening": hours.describe_next_opening(now, language)},
+            overrides,
         )
     )
     complaint = (
-        templates.phrase("complaint_note", language, {"complaint_ref": request.complaint_ref})
+        templates.phrase(
+            "complaint_note", language, {"complaint_ref": request.complaint_ref}, overrides
+        )
         if request.complaint_ref
         else ""
     )

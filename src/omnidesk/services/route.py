@@ -62,6 +62,8 @@ def run(session: Session, message: Message, config: DeskConfig) -> list[Task]:
     )
     if request.category == "complaint" and request.complaint_ref is None:
         register_complaint(session, request)
+    if request.bot_active:
+        return []  # the bot answers first; SLA and assignment start at hand-off (chatbot)
     sla.apply(session, request, config)
     assign.assign(session, request)
     return []

@@ -54,6 +54,10 @@ def ensure_demo_accounts(settings: Settings) -> tuple[DemoAccount, ...]:
 
 def banner(url: str, demo_accounts: tuple[DemoAccount, ...] = DEMO_ACCOUNTS) -> str:
     """What `omnidesk demo` prints: where to open the desk and how to sign in."""
-    lines = [f"omnidesk demo: open {url}/ in a browser", "sign in as:"]
+    lines = [
+        f"omnidesk demo: open {url}/ in a browser",
+        f"the demo shop with its website chat: {url}/webchat/tp-web/demo",
+        "sign in as:",
+    ]
     lines += [f"  {a.role:<6} {a.username} / {a.password}" for a in demo_accounts]
     return "\n".join(lines)

@@ -59,6 +59,8 @@ class Change:
     request: dict[str, Any]
 
     def visible_to(self, viewer: Viewer) -> bool:
+        if self.request.get("bot_active"):
+            return False  # the bot's chat: it reaches the inbox with its hand-off event
         probe = DeskRequest(team=self.request.get("team"), assignee=self.request.get("assignee"))
         return viewer.can_see(probe)
 
