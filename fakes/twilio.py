@@ -23,10 +23,11 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 import httpx
 from defusedxml import ElementTree
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from twilio.request_validator import RequestValidator
 
 from fakes._server import BackgroundServer
+from fakes.twilio_media import CDN_PREFIX, MediaStore, silence_wav
 
 API_VERSION = "2010-04-01"
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -264,6 +265,7 @@ class FakeTwilio:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._http: BackgroundServer | None = None
+        self.media = MediaStore()  # MMS media and recordings, served like api.twilio.com
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> FakeTwilio:
@@ -334,6 +336,9 @@ class FakeTwilio:
             status, payload = err.status, err.body()
         self._record(request, form, status)
         await self._maybe_hang(request.method)
+        if isinstance(payload, Response):  # media: a redirect, or the bytes on the media host
+            await payload(scope, receive, send)
+            return
         headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if status == 401 else None
         await JSONResponse(payload, status_code=status, headers=headers)(scope, receive, send)
 
@@ -352,6 +357,8 @@ class FakeTwilio:
 
     def _dispatch(self, request: Request, form: list[tuple[str, str]]) -> tuple[int, Any]:
         path, method = request.url.path, request.method
+        if path.startswith(CDN_PREFIX):
+            return self._media_host(path)
         match = ACCOUNT_PATH.match(path)
         if match and method == "POST" and match[2] == "/Messages.json":
             with self._lock:
@@ -372,7 +379,23 @@ class FakeTwilio:
         if message := MESSAGE_PATH.match(match[2]):
             self._only(method, "GET")
             return 200, self._fetch(account, message[1])
+        if self.media.owns(match[2]):
+            self._only(method, "GET")
+            return self._medium(account, match[2], path)
         raise TwilioError(404, 20404, f"The requested resource {path} was not found")
+
+    def _medium(self, account: str, subpath: str, path: str) -> tuple[int, Any]:
+        """A media or recording resource: 307 to a one-use URL on the media host (§1.1)."""
+        found = self.media.find(account, subpath)
+        if found is None:
+            raise TwilioError(404, 20404, f"The requested resource {path} was not found")
+        return 307, RedirectResponse(f"{self.base_url}{self.media.issue(found)}", 307)
+
+    def _media_host(self, path: str) -> tuple[int, Any]:
+        found = self.media.redeem(path)
+        if found is None:  # an expired or reused signed URL
+            return 403, Response(b"AccessDenied", 403, media_type="application/xml")
+        return 200, Response(found.content, 200, media_type=found.content_type)
 
     def _authenticate(self, header: str, match: re.Match[str] | None) -> str:
         scheme, _, encoded = header.partition(" ")
@@ -603,7 +626,8 @@ class FakeTwilio:
         """
         account = self._account_of(to)
         caller = _Caller(speech, digits, record_seconds, transcription, hangup)
-        voice_call = _VoiceCall(self.accounts[account], voice_params(account, from_, to), caller)
+        params = voice_params(account, from_, to)
+        voice_call = _VoiceCall(self.accounts[account], params, caller, self.media)
         voice_call.run(url)
         voice_call.finish(status_callback, hold_transcription)
         return voice_call.result
@@ -688,8 +712,11 @@ class _VoiceCall:
 
     MAX_DOCUMENTS = 12
 
-    def __init__(self, token: str, params: dict[str, str], caller: _Caller) -> None:
+    def __init__(
+        self, token: str, params: dict[str, str], caller: _Caller, media: MediaStore | None = None
+    ) -> None:
         self.token, self.params, self.caller = token, params, caller
+        self.media = media or MediaStore()
         self.result = CallResult(params["CallSid"])
         self.after_call: list[tuple[str, dict[str, str]]] = []
         self.seconds = 0
@@ -798,7 +825,7 @@ class _VoiceCall:
         self.seconds += duration
         sid = self.result.recording_sid = new_sid("RE")
         account = self.params["AccountSid"]
-        recording_url = f"https://api.twilio.com/{API_VERSION}/Accounts/{account}/Recordings/{sid}"
+        recording_url = self.media.add_recording(account, sid, silence_wav(duration))
         recording = {"RecordingSid": sid, "RecordingUrl": recording_url,
                      "RecordingDuration": str(duration)}  # fmt: skip
         if callback := verb.get("recordingStatusCallback"):

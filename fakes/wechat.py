@@ -35,6 +35,9 @@ SERVICE_UNAVAILABLE = "该公众号暂时无法提供服务，请稍后再试"
 TOKEN_PATH = "/cgi-bin/token"  # noqa: S105 - a path
 STABLE_TOKEN_PATH = "/cgi-bin/stable_token"  # noqa: S105 - a path
 CUSTOM_SEND_PATH = "/cgi-bin/message/custom/send"
+MEDIA_GET_PATH = "/cgi-bin/media/get"
+VIDEO_PREFIX = "/media-cdn/"  # where a video's video_url points (no token needed there)
+MEDIA_LIFETIME = 3 * 86400  # temporary media: 3 days
 TOKEN_LIFETIME = 7200
 OVERLAP = 300  # an old token lives 5 min after a new one; stable tokens renew in their last 5 min
 MESSAGE_GRANT = (48 * 3600, 5)  # a customer message: 5 replies within 48 h (§2.6)
@@ -50,6 +53,7 @@ ERRMSG = {
     40001: "invalid credential, access_token is invalid or not latest",
     40002: "invalid grant_type",
     40003: "invalid openid",
+    40007: "invalid media_id",
     40008: "invalid message type",
     40013: "invalid appid",
     40125: "invalid appsecret",
@@ -184,6 +188,8 @@ class FakeWeChat:
         self._daily: dict[tuple[str, int], int] = {}
         self._last_force = -1e18
         self._scripts: dict[str, list[tuple[str, Any]]] = {}
+        self.media: dict[str, tuple[bytes, str, float]] = {}  # media_id: content, type, created
+        self._videos: dict[str, bytes] = {}
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._http: BackgroundServer | None = None
@@ -285,6 +291,8 @@ class FakeWeChat:
             )
         elif action[0] == "garble":
             response = Response("<html>upstream error</html>", 200, media_type="text/html")
+        elif isinstance(payload, Response):  # media bytes
+            response = payload
         else:
             response = JSONResponse(payload, status_code=status)
         await response(scope, receive, send)
@@ -294,10 +302,13 @@ class FakeWeChat:
             TOKEN_PATH: ("GET", self._token),
             STABLE_TOKEN_PATH: ("POST", self._stable_token),
             CUSTOM_SEND_PATH: ("POST", self._custom_send),
+            MEDIA_GET_PATH: ("GET", self._media_get),
         }
         route = routes.get(request.url.path)
         if action[0] in ("http", "garble"):  # a broken gateway: WeChat never saw the call
             return (action[1] if action[0] == "http" else 200), {}
+        if request.url.path.startswith(VIDEO_PREFIX):
+            return self._video(request.url.path)
         if route is None:
             return 404, {"errcode": 404, "errmsg": "not found"}
         try:
@@ -406,6 +417,40 @@ class FakeWeChat:
             raise WeChatError(42001)
         return issued
 
+    # -- temporary media ---------------------------------------------------------------------
+    def add_media(self, content: bytes, content_type: str) -> str:
+        """Keep a customer's picture, voice or video; return its MediaId (valid 3 days)."""
+        media_id = _media_id()
+        with self._lock:
+            self.media[media_id] = (content, content_type, self.now())
+        return media_id
+
+    def _media_get(self, request: Request, raw: bytes) -> dict[str, Any] | Response:
+        """The file itself; a video as JSON {"video_url"}; 40007 for an unknown or old id."""
+        self._authorise(request.query_params.get("access_token"))
+        media_id = request.query_params.get("media_id") or ""
+        with self._lock:
+            found = self.media.get(media_id)
+        if found is None or self.now() - found[2] >= MEDIA_LIFETIME:
+            raise WeChatError(40007)
+        content, content_type, _created = found
+        if content_type.startswith("video/"):
+            key = secrets.token_urlsafe(16)
+            with self._lock:
+                self._videos[key] = content
+            return {"video_url": f"{self.base_url}{VIDEO_PREFIX}{key}"}
+        extension = content_type.rpartition("/")[2]
+        disposition = f'attachment; filename="{media_id[:16]}.{extension}"'
+        headers = {"Content-disposition": disposition}
+        return Response(content, 200, media_type=content_type, headers=headers)
+
+    def _video(self, path: str) -> tuple[int, Any]:
+        with self._lock:
+            content = self._videos.get(path.removeprefix(VIDEO_PREFIX))
+        if content is None:
+            return 404, Response(b"", 404)
+        return 200, Response(content, 200, media_type="video/mp4")
+
     # -- customer-service messages (§2.6) ----------------------------------------------------
     def _custom_send(self, request: Request, raw: bytes) -> dict[str, Any]:
         token = request.query_params.get("access_token")
@@ -461,19 +506,31 @@ class FakeWeChat:
         )
 
     def push_image(
-        self, url: str, openid: str, pic_url: str, *, mode: str = "safe", msg_id: int | None = None
-    ) -> httpx.Response | None:
-        fields = {"PicUrl": pic_url, "MediaId": _media_id()}
+        self, url: str, openid: str, pic_url: str, *, mode: str = "safe", msg_id: int | None = None,
+        content: bytes | None = None, media_id: str | None = None,
+    ) -> httpx.Response | None:  # fmt: skip
+        """A picture: its bytes (`content`) are then served by the media API under MediaId."""
+        media_id = media_id or (self.add_media(content, "image/jpeg") if content else _media_id())
+        fields = {"PicUrl": pic_url, "MediaId": media_id}
         return self.push_message(url, openid, "image", fields, mode=mode, msg_id=msg_id)
 
     def push_voice(
         self, url: str, openid: str, recognition: str | None = None, *, fmt: str = "amr",
-        mode: str = "safe", msg_id: int | None = None,
+        mode: str = "safe", msg_id: int | None = None, content: bytes | None = None,
     ) -> httpx.Response | None:  # fmt: skip
-        fields = {"MediaId": _media_id(), "Format": fmt}
+        media_id = self.add_media(content, f"audio/{fmt}") if content else _media_id()
+        fields = {"MediaId": media_id, "Format": fmt}
         if recognition is not None:
             fields["Recognition"] = recognition
         return self.push_message(url, openid, "voice", fields, mode=mode, msg_id=msg_id)
+
+    def push_video(
+        self, url: str, openid: str, content: bytes, *, mode: str = "safe",
+        msg_id: int | None = None,
+    ) -> httpx.Response | None:  # fmt: skip
+        """A video: the media API answers its video_url, where the bytes are."""
+        fields = {"MediaId": self.add_media(content, "video/mp4"), "ThumbMediaId": _media_id()}
+        return self.push_message(url, openid, "video", fields, mode=mode, msg_id=msg_id)
 
     def push_location(
         self, url: str, openid: str, lat: float, lon: float, label: str = "", *,

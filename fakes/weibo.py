@@ -24,6 +24,7 @@ from fakes._server import BackgroundServer
 
 REPLY_PATH = "/2/messages/reply.json"
 UID_PATH = "/2/account/get_uid.json"
+MEDIA_PATH = "/2/mss/msget"  # private-message media by fid (endpoint unconfirmed, protocols 3.2)
 DEFAULT_UID = 1902538057
 BEIJING = timezone(timedelta(hours=8))
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -143,6 +144,7 @@ class FakeWeibo:
         self._failures: list[int] = []
         self._hangs: list[float] = []
         self._raw_answers: list[tuple[int, bytes]] = []
+        self.media: dict[str, tuple[bytes, str]] = {}  # fid: content, content type
         self._lock = threading.RLock()
         self._http: BackgroundServer | None = None
 
@@ -216,12 +218,16 @@ class FakeWeibo:
         await asyncio.sleep(hang)
         if raw_answer is not None:
             answer: Response = Response(raw_answer[1], status_code=raw_answer[0])
+        elif isinstance(payload, Response):  # media bytes
+            answer = payload
         else:
             answer = JSONResponse(payload, status_code=status)
         await answer(scope, receive, send)
 
-    def _dispatch(self, request: Request, form: dict[str, str]) -> dict[str, Any]:
+    def _dispatch(self, request: Request, form: dict[str, str]) -> dict[str, Any] | Response:
         path, method = request.url.path, request.method
+        if path == MEDIA_PATH:
+            return self._media(request, form)
         if path not in (REPLY_PATH, UID_PATH):
             raise WeiboError(10020)
         if method != ("POST" if path == REPLY_PATH else "GET"):
@@ -234,6 +240,26 @@ class FakeWeibo:
         if path == UID_PATH:
             return {"uid": uid}
         return self._reply(uid, form)
+
+    def add_media(self, content: bytes, content_type: str) -> str:
+        """Keep a customer's picture or voice; return its fid (what a push calls `tovfid`)."""
+        fid = str(10**9 + secrets.randbelow(9 * 10**9))
+        with self._lock:
+            self.media[fid] = (content, content_type)
+        return fid
+
+    def _media(self, request: Request, form: dict[str, str]) -> Response:
+        if request.method != "GET":
+            raise WeiboError(10021)
+        self._authenticate(request, form)
+        fid = request.query_params.get("fid") or ""
+        if not fid:
+            raise WeiboError(10016, "fid")
+        with self._lock:
+            found = self.media.get(fid)
+        if found is None:
+            raise WeiboError(10017, "fid")
+        return Response(found[0], 200, media_type=found[1])
 
     def _authenticate(self, request: Request, form: dict[str, str]) -> int:
         """The token from the form, the query or an `Authorization: OAuth2 …` header."""
@@ -352,11 +378,14 @@ class FakeWeibo:
     def push_message(
         self, url: str, kind: str, sender_id: int, text: str | None = None,
         data: dict[str, Any] | None = None, *, receiver_id: int | None = None,
-        created_at: datetime | None = None, **signing: Any,
+        created_at: datetime | None = None, content: bytes | None = None, **signing: Any,
     ) -> PushResult:  # fmt: skip
-        """Any push type with Weibo's default text and data (image and voice get media ids)."""
+        """Any push type with Weibo's default text and data (image and voice get media ids;
+        with `content`, the media API then serves those bytes under the `tovfid`)."""
         if data is None and kind in ("image", "voice"):
-            data = {"vfid": secrets.randbelow(10**10), "tovfid": secrets.randbelow(10**10)}
+            media_type = "image/jpeg" if kind == "image" else "audio/amr"
+            tovfid = self.add_media(content, media_type) if content else secrets.randbelow(10**10)
+            data = {"vfid": secrets.randbelow(10**10), "tovfid": int(tovfid)}
         subtype = (data or {}).get("subtype", "")
         text = text or DEFAULT_TEXT.get(subtype) or DEFAULT_TEXT.get(kind, "")
         body = self.payload(kind, sender_id, text, data or {}, receiver_id, created_at)

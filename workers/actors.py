@@ -5,6 +5,7 @@ from __future__ import annotations
 import dramatiq
 
 from workers.feedback import open_complaint_follow_ups, send_survey, send_surveys
+from workers.media import keep_media
 from workers.outbound import send_reply
 from workers.pipeline import (
     classify_request,
@@ -32,6 +33,7 @@ ALL_ACTORS: tuple[dramatiq.Actor, ...] = (
     retrain_classifier,
     send_surveys,
     open_complaint_follow_ups,
+    keep_media,
 )
 
 __all__ = ["ALL_ACTORS", "STAGE_ACTORS", "send_reply", "sweep_stuck"]

@@ -14,6 +14,7 @@ from omnidesk.services import classify, ingest, record, respond, route
 from omnidesk.services.pipeline import Task, run_stage
 from workers import runtime
 from workers.dispatch import dispatch_all
+from workers.media import keep_media
 
 
 @dramatiq.actor(queue_name="ingest")
@@ -22,6 +23,7 @@ def ingest_message(message_id: int) -> None:
     with unit_of_work(runtime.settings()) as session:
         tasks = run_stage(session, "ingest", message_id, ingest.run)
     dispatch_all(tasks)
+    keep_media.send(message_id)  # provider-held media, fetched off the pipeline's path
 
 
 @dramatiq.actor(queue_name="classify")

@@ -6,6 +6,10 @@ pexpire script while the poller runs and released by compare-and-del; when a hol
 key expires and another machine takes over. The lease only avoids wasted work: if two pollers
 ever overlap (a holder paused past its TTL), intake's unique key still stores each mail once.
 
+The pollers follow the connector registry: a mailbox created, edited, disabled or deleted in
+the admin console starts, restarts or stops its poller on every worker within seconds, without a
+restart (MailboxPollers).
+
 A poller is a long-lived thread, not a Dramatiq actor: IDLE keeps one connection open for up
 to 29 minutes, which does not fit an actor's time limit (STYLE 6 lists `poll_mailbox`; this is
 its machinery).
@@ -24,6 +28,7 @@ import structlog
 
 from omnidesk.connector import Connector, Intake
 from omnidesk.desk import Desk
+from omnidesk.services import console_connectors
 from omnidesk.services.intake import DeskIntake
 from omnidesk.services.mail import DeskMailboxBook, MailboxBook
 from omnidesk.services.pipeline import Dispatcher
@@ -31,6 +36,13 @@ from omnidesk.services.pipeline import Dispatcher
 log = structlog.get_logger(__name__)
 
 DEFAULT_LEASE_TTL = 30.0
+# How often each worker looks for console changes to its mailboxes (one small query).
+DEFAULT_FOLLOW_INTERVAL = 2.0
+# How long a replaced poller may take to notice it should stop (IDLE is checked every second).
+STOP_WAIT = 15.0
+# A poller waiting for a lease someone else holds asks again this often at most: a restarted
+# poller on another machine gives its lease up within seconds.
+MAX_LEASE_RETRY = 3.0
 _RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('pexpire', KEYS[1], ARGV[2])
@@ -90,7 +102,7 @@ class MailboxPoller(threading.Thread):
         self.lease = lease
         self.poll_options = poll_options
         self.stopping = threading.Event()
-        self.retry_interval = lease.ttl_ms / 1000 / 3
+        self.retry_interval = min(lease.ttl_ms / 1000 / 3, MAX_LEASE_RETRY)
 
     def run(self) -> None:
         bound = log.bind(connector=self.connector.config.name)
@@ -137,10 +149,35 @@ class MailboxPoller(threading.Thread):
 
 
 class MailboxPollers:
-    """Every polling connector of the desk, each in its own MailboxPoller thread."""
+    """A MailboxPoller per enabled polling connector of the desk, following its registry.
 
-    def __init__(self, pollers: list[MailboxPoller]) -> None:
-        self.pollers = pollers
+    Once started, a follower thread looks at the console's connectors every `follow_interval`
+    seconds (console_connectors.refresh: one small query) and reconciles: a connector created or
+    enabled gets a poller, one edited (another host, new credentials) gets a fresh poller, one
+    disabled or deleted loses its poller. Every worker machine does the same on its own desk;
+    the Redis lease still lets one of them poll a mailbox at a time. An old poller is stopped
+    and joined before its successor starts, so it gives its lease up first.
+    """
+
+    def __init__(
+        self,
+        desk: Desk,
+        intake: Intake,
+        book: MailboxBook,
+        client: redis.Redis,
+        lease_ttl: float = DEFAULT_LEASE_TTL,
+        follow_interval: float = DEFAULT_FOLLOW_INTERVAL,
+    ) -> None:
+        self.desk, self.intake, self.book, self.client = desk, intake, book, client
+        self.lease_ttl = lease_ttl
+        self.follow_interval = follow_interval
+        self.poll_options: dict[str, Any] = {}
+        self._running: dict[str, MailboxPoller] = {}
+        self._started = False
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._follower = threading.Thread(target=self._follow, name="poll-follow", daemon=True)
+        self.reconcile()
 
     @classmethod
     def for_desk(
@@ -149,30 +186,87 @@ class MailboxPollers:
         redis_url: str,
         dispatcher: Dispatcher | None = None,
         lease_ttl: float = DEFAULT_LEASE_TTL,
+        follow_interval: float = DEFAULT_FOLLOW_INTERVAL,
     ) -> MailboxPollers:
-        """One poller per enabled connector that has `poll` (the email connectors)."""
+        """Pollers for the desk's connectors that have `poll` (the email connectors)."""
         from workers.dispatch import DramatiqDispatcher
 
         intake = DeskIntake(desk, dispatcher or DramatiqDispatcher())
-        book = DeskMailboxBook(desk)
         client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
-        pollers = [
-            MailboxPoller(c, intake, book, Lease(client, lease_key(c), lease_ttl))
-            for c in desk.connectors.values()
-            if c.config.enabled and callable(getattr(c, "poll", None))
-        ]
-        return cls(pollers)
+        return cls(desk, intake, DeskMailboxBook(desk), client, lease_ttl, follow_interval)
+
+    @property
+    def pollers(self) -> list[MailboxPoller]:
+        """The pollers running now (or about to, before `start`)."""
+        with self._lock:
+            return list(self._running.values())
 
     def start(self) -> MailboxPollers:
-        for poller in self.pollers:
-            poller.start()
+        with self._lock:
+            self._started = True
+            for poller in self._running.values():
+                poller.start()
+        self._follower.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        for poller in self.pollers:
-            poller.stopping.set()
-        deadline = time.monotonic() + timeout
-        for poller in self.pollers:
+        self._stopping.set()
+        if self._follower.is_alive():
+            self._follower.join(timeout)
+        with self._lock:
+            pollers = list(self._running.values())
+        _stop_all(pollers, timeout)
+
+    def reconcile(self) -> None:
+        """Make the running pollers match the desk's enabled polling connectors."""
+        wanted = {n: c for n, c in list(self.desk.connectors.items()) if _polls(c)}
+        with self._lock:
+            leaving = [
+                p
+                for name, p in self._running.items()
+                if name not in wanted or wanted[name].config != p.connector.config
+            ]
+            for poller in leaving:
+                del self._running[poller.connector.config.name]
+        _stop_all(leaving, STOP_WAIT)
+        for poller in leaving:
+            name = poller.connector.config.name
+            event = "mailbox_poller_restarted" if name in wanted else "mailbox_poller_stopped"
+            log.info(event, connector=name)
+        with self._lock:
+            for name, connector in wanted.items():
+                if name not in self._running:
+                    self._running[name] = self._poller(connector)
+
+    def _poller(self, connector: Any) -> MailboxPoller:
+        lease = Lease(self.client, lease_key(connector), self.lease_ttl)
+        poller = MailboxPoller(connector, self.intake, self.book, lease)
+        poller.poll_options = self.poll_options  # shared: options set now reach later pollers
+        if self._started and not self._stopping.is_set():
+            poller.start()
+            log.info("mailbox_poller_started", connector=connector.config.name)
+        return poller
+
+    def _follow(self) -> None:
+        while not self._stopping.wait(self.follow_interval):
+            try:
+                console_connectors.refresh(self.desk, force=True)
+                self.reconcile()
+            except Exception as exc:  # noqa: BLE001 - the database may be away; look again later
+                log.warning("mailbox_pollers_refresh_failed", error=f"{type(exc).__name__}: {exc}")
+
+
+def _polls(connector: Connector) -> bool:
+    return connector.config.enabled and callable(getattr(connector, "poll", None))
+
+
+def _stop_all(pollers: list[MailboxPoller], timeout: float) -> None:
+    """Signal every poller, then wait for them together (each releases its lease on the way)."""
+    for poller in pollers:
+        poller.stopping.set()
+    deadline = time.monotonic() + timeout
+    for poller in pollers:
+        if poller.is_alive():
             poller.join(max(0.0, deadline - time.monotonic()))
 
 

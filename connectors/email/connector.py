@@ -79,6 +79,23 @@ class EmailConnector:
         """Import the folder's mail since `since` not stored yet; flags and moves nothing."""
         return ImapPoller(self.config, book, self.importer(intake, book), observer).backfill(since)
 
+    def reparse(self, raw: bytes, content_type: str) -> InboundMessage:
+        """Read a quarantined mail again (omnidesk.services.quarantine), the way the poller
+        reads one: today's parser and today's `max_attachment_mb`, attachments stored.
+
+        A delivery report read this way is stored as a message, but its delivery status is
+        not applied to our reply (the report is late by now; the agent sees it in the thread).
+
+        Raises:
+            Quarantine: the bytes are still not a readable mail.
+        """
+        if content_type.split(";")[0].strip().lower() != RFC822:
+            raise Quarantine(f"not_a_mail: the payload is {content_type}")
+        parsed = parse_mail(
+            raw, connector=self.config.name, max_attachment_bytes=self.config.max_attachment_bytes
+        )
+        return storable(parsed, self.attachments)
+
     def importer(self, intake: Intake, book: MailboxBook) -> MailImport:
         return MailImport(self.config, intake, book, self.attachments)
 
@@ -110,8 +127,7 @@ class MailImport:
         parsed = self._parse(mail)
         if parsed is None:
             return
-        keys = [self.attachments.put(a.data) for a in parsed.attachments]
-        inbound = fit_for_storage(parsed.with_storage_keys(keys))
+        inbound = storable(parsed, self.attachments)
         try:
             self.intake.accept(inbound, mail.raw, RFC822)
         except (ValueError, DataError) as exc:
@@ -203,6 +219,12 @@ def bounce_delivery(bounce: Bounce) -> tuple[str, str | None, str] | None:
         return None
     reason = bounce.diagnostic or f"the receiving mail server reported {status} ({bounce.status})"
     return status, bounce.status, reason
+
+
+def storable(parsed: ParsedMail, attachments: AttachmentStore) -> InboundMessage:
+    """The message intake stores: attachment bytes kept by digest, values clipped to fit."""
+    keys = [attachments.put(a.data) for a in parsed.attachments]
+    return fit_for_storage(parsed.with_storage_keys(keys))
 
 
 def fit_for_storage(inbound: InboundMessage) -> InboundMessage:

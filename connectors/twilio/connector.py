@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 from urllib.parse import parse_qsl
 
+import httpx
 import requests
 import structlog
 from fastapi import APIRouter, Request, Response
@@ -14,11 +15,11 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from connectors.twilio import inbound, outbound, voice
+from connectors.twilio import inbound, media, outbound, voice
 from connectors.twilio.config import TwilioConfig
 from omnidesk.connector import ConnectorEnv, Intake
 from omnidesk.errors import BadPayload, CannotConnect, InvalidAuth, TransientError
-from omnidesk.inbound import InboundMessage
+from omnidesk.inbound import Attachment, InboundMessage
 from omnidesk.outbound import OutboundReply, SendResult
 
 log = structlog.get_logger(__name__)
@@ -42,6 +43,7 @@ class TwilioConnector:
             http_client=TwilioHttpClient(timeout=env.http_timeout),
         )
         self.client.api.base_url = config.api_base_url.rstrip("/")
+        self._http: httpx.Client | None = None  # media fetches, made on first use
 
     @property
     def token(self) -> str:
@@ -76,6 +78,12 @@ class TwilioConnector:
         except (requests.RequestException, TwilioException) as exc:
             raise TransientError(f"Twilio unreachable: {exc}") from exc
         return SendResult(provider_message_id=str(created.sid), status="sent")
+
+    def fetch_media(self, attachment: Attachment, max_bytes: int) -> tuple[bytes, str]:
+        """See `MediaConnector.fetch_media`: MMS media and call recordings (Basic auth)."""
+        if self._http is None:
+            self._http = httpx.Client(timeout=self.env.http_timeout, follow_redirects=True)
+        return media.fetch(self._http, self.config, attachment, max_bytes)
 
     def find_sent(self, reply: OutboundReply) -> SendResult | None:
         """After an interrupted send: the provider's copy of this reply, if Twilio has one."""

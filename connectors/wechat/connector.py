@@ -11,11 +11,12 @@ import structlog
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from connectors.wechat import inbound, outbound
+from connectors.wechat import inbound, media, outbound
 from connectors.wechat.config import WeChatConfig
 from connectors.wechat.token import TokenCache, TokenFetchError, fetch_stable_token, store_for
 from omnidesk.connector import ConnectorEnv, Intake
-from omnidesk.errors import CannotConnect, InvalidAuth, TransientError
+from omnidesk.errors import CannotConnect, InvalidAuth, MediaUnavailable, TransientError
+from omnidesk.inbound import Attachment
 from omnidesk.outbound import OutboundReply, SendResult
 
 log = structlog.get_logger(__name__)
@@ -72,6 +73,18 @@ class WeChatConnector:
         if code := outbound.errcode_of(answer):
             raise outbound.classify_error(code, str(answer.get("errmsg", "")))
         return SendResult(provider_message_id=f"custom:{reply.message_id}", status="sent")
+
+    def fetch_media(self, attachment: Attachment, max_bytes: int) -> tuple[bytes, str]:
+        """See `MediaConnector.fetch_media`: image, voice and video of a push (3 days)."""
+        try:
+            return media.fetch(
+                self.http, self.config.api_base_url, self._media_token, attachment, max_bytes
+            )
+        except TokenFetchError as exc:
+            raise MediaUnavailable("media_refused", f"WeChat refused a token: {exc}") from exc
+
+    def _media_token(self, rejected: str | None) -> str:
+        return self.tokens.get() if rejected is None else self.tokens.refresh(rejected=rejected)
 
     def _post_with_token(self, body: bytes) -> dict[str, Any]:
         """custom/send with the shared token; on a token error, one refresh and one retry."""

@@ -11,6 +11,8 @@ from omnidesk.connector import ConnectorConfig
 DEFAULT_API_BASE_URL = "https://m.api.weibo.com"
 # The fan service API lives on m.api.weibo.com, the account API on api.weibo.com.
 DEFAULT_ACCOUNT_API_URL = "https://api.weibo.com"
+# Private-message media (protocols 3.2) is served from the upload host (unconfirmed).
+DEFAULT_MEDIA_API_URL = "https://upload.api.weibo.com"
 
 
 class WeiboConfig(ConnectorConfig):
@@ -34,3 +36,9 @@ class WeiboConfig(ConnectorConfig):
         """Where `check()` asks whose token this is: a fake serves both APIs on one host."""
         base = self.api_base_url.rstrip("/")
         return DEFAULT_ACCOUNT_API_URL if base == DEFAULT_API_BASE_URL else base
+
+    @property
+    def media_api_url(self) -> str:
+        """Where media is fetched from: a fake serves it on its one host too."""
+        base = self.api_base_url.rstrip("/")
+        return DEFAULT_MEDIA_API_URL if base == DEFAULT_API_BASE_URL else base

@@ -14,10 +14,18 @@ import structlog
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from connectors.weibo import inbound, outbound
+from connectors.weibo import inbound, media, outbound
 from connectors.weibo.config import WeiboConfig
 from omnidesk.connector import ConnectorEnv, Intake
-from omnidesk.errors import BadPayload, CannotConnect, InvalidAuth, SignatureError, TransientError
+from omnidesk.errors import (
+    BadPayload,
+    CannotConnect,
+    InvalidAuth,
+    Quarantine,
+    SignatureError,
+    TransientError,
+)
+from omnidesk.inbound import Attachment, InboundMessage
 from omnidesk.outbound import OutboundReply, SendResult
 
 log = structlog.get_logger(__name__)
@@ -68,6 +76,11 @@ class WeiboConnector:
             raise TransientError(f"Weibo unreachable ({type(exc).__name__})") from exc
         return outbound.read_answer(response.status_code, response.content, reply)
 
+    def fetch_media(self, attachment: Attachment, max_bytes: int) -> tuple[bytes, str]:
+        """See `MediaConnector.fetch_media`: pictures and voice of private messages."""
+        with httpx.Client(timeout=self.env.http_timeout) as http:
+            return media.fetch(http, self.config, attachment, max_bytes)
+
     def webhooks(self, intake: Intake) -> APIRouter:
         """See `WebhookConnector.webhooks`: GET / verifies the URL, POST / takes pushes."""
         router = APIRouter()
@@ -97,6 +110,19 @@ class WeiboConnector:
             secret, query, now=time.time(), max_skew_seconds=self.config.max_clock_skew_seconds
         )
         return query
+
+    def reparse(self, raw: bytes, content_type: str) -> InboundMessage:
+        """Read a quarantined push again (omnidesk.services.quarantine). Only pushes whose
+        signature was verified on arrival are ever held (`_take` runs after `_verified`), so
+        this only parses; the request that carried the signature is long gone.
+
+        Raises:
+            Quarantine: the push still cannot be read.
+        """
+        try:
+            return inbound.parse(raw, self.config.name)
+        except BadPayload as exc:
+            raise Quarantine(str(exc)) from exc
 
     def _take(self, intake: Intake, raw: bytes, content_type: str) -> None:
         """Store a signed push; one we cannot read is quarantined, so Weibo stops retrying."""

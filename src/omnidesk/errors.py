@@ -41,6 +41,16 @@ class PermanentSendError(OmnideskError):
         self.reason = reason
 
 
+class MediaUnavailable(OmnideskError):
+    """The provider will not hand over an attachment's media (unknown or expired id, larger
+    than allowed, our credentials refused): asking again will not help; `code` says which."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
 class CannotConnect(OmnideskError):
     """The provider could not be reached (connector state: retrying)."""
 

@@ -22,7 +22,7 @@ from omnidesk.api.app import create_app
 from omnidesk.db import unit_of_work
 from omnidesk.migrate import upgrade
 from omnidesk.models import Agent, RoutingRule
-from omnidesk.services import accounts, admin_directory, connector_admin
+from omnidesk.services import accounts, admin_directory, connector_admin, desk_settings
 from omnidesk.services.pipeline import NullDispatcher
 from omnidesk.settings import Settings
 from tests import factories
@@ -124,6 +124,32 @@ class World(dict[str, str]):
     def _make_quarantine(self) -> int:
         return make_quarantined(self.desk.settings)
 
+    def _make_hours(self) -> str:
+        with unit_of_work(self.desk.settings) as session:
+            desk_settings.save_hours(session, self._file(), f"hours{self.n}", {}, "tests")
+        return f"hours{self.n}"
+
+    def _make_sla(self) -> str:
+        body = {"first_response": "1h", "resolution": "1d"}
+        with unit_of_work(self.desk.settings) as session:
+            desk_settings.save_sla(session, self._file(), f"sla{self.n}", body, "tests", [])
+        return f"sla{self.n}"
+
+    def _make_template(self) -> str:
+        with unit_of_work(self.desk.settings) as session:
+            desk_settings.save_template(session, self._file(), "en", "when_open", "Soon.", "tests")
+        return "when_open"
+
+    def _make_entry(self) -> str:
+        with unit_of_work(self.desk.settings) as session:
+            desk_settings.create_knowledge(
+                session, self._file(), kb_entry(self, ""), "tests", ["order"]
+            )
+        return f"entry{self.n}"
+
+    def _file(self) -> Any:
+        return self.desk.app.state.desk.file_config
+
     def connector_settings(self) -> dict[str, Any]:
         return {
             "name": f"console{self.n}",
@@ -152,6 +178,16 @@ def _console_rule_ids(world: World, _role: str) -> dict[str, Any]:
     with unit_of_work(world.desk.settings) as session:
         rows = session.exec(select(RoutingRule.id).where(RoutingRule.source == "console"))
         return {"ids": sorted(rows)}
+
+
+def kb_entry(world: World, _role: str) -> dict[str, Any]:
+    return {
+        "id": f"entry{world.n}",
+        "language": "en",
+        "title": "Gift wrapping",
+        "questions": ["Do you gift wrap?", "Can you wrap my order?"],
+        "answer": "Yes, at checkout.",
+    }
 
 
 def _login(_world: World, role: str) -> dict[str, Any]:
@@ -193,6 +229,7 @@ CASES: list[Case] = [
     Case("POST", "/follow-ups/999999/done", staff(404), {}),
     Case("PUT", "/requests/{request}/category", team(200), {"category": "payment"}),
     Case("PUT", "/requests/{request}/assignee", team(200), {"assignee": "agent"}),
+    Case("PUT", "/requests/{request}/priority", team(200), {"priority": "high", "reason": "vip"}),
     Case("POST", "/requests/{request}/status", team(200), {"status": "pending"}),
     Case(
         "POST",
@@ -272,11 +309,22 @@ CASES: list[Case] = [
     Case("GET", "/audit", admins(200)),
     Case("GET", "/reports", staff(200)),
     Case("GET", "/reports.csv", staff(200)),
-    # The desk's settings (read-only).
+    # The desk's settings: everyone reads them, admins change them.
     Case("GET", "/settings/hours", everyone(200)),
+    Case("PUT", "/settings/hours/late", admins(200), {"opens": "12:00", "closes": "20:00"}),
+    Case("DELETE", "/settings/hours/{hours}", admins(204)),
     Case("GET", "/settings/sla", everyone(200)),
+    Case("PUT", "/settings/sla/vip", admins(200), {"first_response": "5m", "resolution": "1h"}),
+    Case("DELETE", "/settings/sla/{sla}", admins(204)),
     Case("GET", "/settings/templates", everyone(200)),
+    Case(
+        "PUT", "/settings/templates/en/when_closed", admins(200), {"text": "After $next_opening."}
+    ),
+    Case("DELETE", "/settings/templates/en/{template}", admins(204)),
     Case("GET", "/settings/knowledge", everyone(200)),
+    Case("POST", "/settings/knowledge", admins(201), kb_entry),
+    Case("PUT", "/settings/knowledge/{entry}", admins(200), kb_entry),
+    Case("DELETE", "/settings/knowledge/{entry}", admins(204), params={"language": "en"}),
 ]
 
 
@@ -361,6 +409,7 @@ def _template(path: str) -> str:
         "notes",
         "category",
         "assignee",
+        "priority",
         "status",
         "merge",
         "customers",

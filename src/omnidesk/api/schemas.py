@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from omnidesk.models import Availability, Role
+from omnidesk.models import Availability, Priority, Role
 
 
 class Out(BaseModel):
@@ -19,6 +19,9 @@ class Problem(BaseModel):
 
     detail: str
     errors: dict[str, str] = Field(default_factory=dict)
+    messages: dict[str, str] = Field(
+        default_factory=dict, description="What is wrong with each field, in words (some errors)"
+    )
 
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -156,6 +159,7 @@ class RequestOut(Out):
     sla_policy: str | None
     complaint_ref: str | None
     escalation_level: int
+    bot_active: bool = False
     first_response_due: datetime | None
     resolution_due: datetime | None
     first_responded_at: datetime | None
@@ -186,6 +190,7 @@ class MessageOut(Out):
     text: str
     html: str | None
     attachments: list[dict[str, Any]]
+    context: dict[str, Any] = {}
     automatic: str | None
     status: str
     error_code: str | None
@@ -272,6 +277,11 @@ class CategoryIn(BaseModel):
 class AssigneeIn(BaseModel):
     assignee: str | None = Field(description="An agent's username, or null for the team queue")
     team: str | None = Field(default=None, description="Also move it to this team's queue")
+
+
+class PriorityIn(BaseModel):
+    priority: Priority
+    reason: str = Field(min_length=1, max_length=500, description="Why (kept in the history)")
 
 
 class StatusIn(BaseModel):

@@ -38,7 +38,12 @@ def held_payload(quarantine_id: int, me: AdminAgent, session: SessionDep) -> Qua
 
 @router.post("/{quarantine_id}/retry")
 def retry(quarantine_id: int, me: AdminAgent, request: Request) -> QuarantineDetail:
-    """Read it again with its connector and accept it as a message (409 if it cannot be)."""
+    """Read it again with its live connector and accept it as a message.
+
+    409 when it was settled already or its connector cannot read payloads again; 422
+    (`still_unreadable`) when it still fails: it stays held with the new reason. Retrying a
+    payload whose message exists settles on that message (no second one).
+    """
     quarantine.retry(desk_of(request), request.app.state.intake, quarantine_id, me.username)
     with unit_of_work(request.app.state.settings) as session:
         return QuarantineDetail.model_validate(quarantine.get(session, quarantine_id))

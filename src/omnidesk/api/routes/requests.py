@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Annotated
 
@@ -17,15 +18,18 @@ from omnidesk.api.schemas import (
     MergeIn,
     MessageOut,
     NoteIn,
+    PriorityIn,
     ReplyIn,
     RequestDetail,
     RequestOut,
     RequestPage,
     StatusIn,
 )
+from omnidesk.connector import ChatConnector
+from omnidesk.errors import TransientError
 from omnidesk.models import Priority, RequestStatus
 from omnidesk.models import Request as DeskRequest
-from omnidesk.services import agent_actions, console_connectors, inbox, merge
+from omnidesk.services import agent_actions, console_connectors, inbox, merge, priority
 from omnidesk.services.corrections import recategorise
 from omnidesk.services.problems import Rejected
 from omnidesk.triage.config import TriageConfig, load_config
@@ -125,6 +129,17 @@ def reply(
     return MessageOut.model_validate(message)
 
 
+@router.post("/{request_id}/typing", status_code=status.HTTP_204_NO_CONTENT)
+def typing(request_id: int, me: CurrentAgent, session: SessionDep, request: Request) -> None:
+    """The agent is typing a reply: shown live to a chat visitor (a no-op on other channels)."""
+    found = visible_request(session, request_id, me)
+    last = inbox.latest_inbound(session, request_id=found.id)
+    connector = desk_of(request).connector_for_id(last.connector_id) if last else None
+    if last is not None and last.sender and isinstance(connector, ChatConnector):
+        with contextlib.suppress(TransientError):  # a typing hint is not worth an error
+            connector.notify(last.sender, {"type": "typing", "from": "agent"})
+
+
 @router.post("/{request_id}/notes", status_code=status.HTTP_201_CREATED)
 def add_note(request_id: int, body: NoteIn, me: CurrentAgent, session: SessionDep) -> EventOut:
     """An internal note in the request's history (never sent to the customer)."""
@@ -158,6 +173,17 @@ def reassign(
     """Hand the request to an agent, or back to the queue (null); optionally to another team."""
     found = visible_request(session, request_id, me)
     agent_actions.reassign(session, found, me.viewer, body.assignee, body.team)
+    return _out(session, found)
+
+
+@router.put("/{request_id}/priority")
+def change_priority(
+    request_id: int, body: PriorityIn, me: CurrentAgent, session: SessionDep, request: Request
+) -> RequestOut:
+    """Raise or lower the priority, saying why; the SLA due times are recomputed."""
+    found = visible_request(session, request_id, me)
+    config = desk_of(request).config
+    priority.change(session, found, body.priority, me.username, body.reason, config)
     return _out(session, found)
 
 

@@ -13,9 +13,19 @@ function isCall(message) {
     || message.attachments.some((a) => (a.content_type || "").startsWith("audio/"));
 }
 
+/** Our URL for every attachment whose bytes we keep or can fetch (media the provider keeps
+ * is fetched by the server on first view: provider URLs and tokens never reach the browser). */
 function attachmentUrl(message, attachment, index) {
-  if (attachment.storage_key) return `/api/v1/messages/${message.id}/attachments/${index}`;
-  return safeUrl(attachment.url);
+  if (attachment.storage_key || attachment.url || attachment.content_id) {
+    return `/api/v1/messages/${message.id}/attachments/${index}`;
+  }
+  return null;
+}
+
+/** A picture or player whose media the provider no longer has becomes a short note. */
+function unavailable(event) {
+  event.target.replaceWith(h("span", { class: "att-file", testid: "attachment-unavailable" },
+    `⚠ ${t("media_unavailable")}`));
 }
 
 function attachment(message, item, index) {
@@ -24,12 +34,19 @@ function attachment(message, item, index) {
   const name = item.filename || type || "file";
   if (href && type.startsWith("image/")) {
     return h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "att-image" },
-      h("img", { src: href, alt: name, loading: "lazy", testid: "attachment-image" }));
+      h("img", { src: href, alt: name, loading: "lazy", testid: "attachment-image",
+        onerror: unavailable }));
   }
   if (href && type.startsWith("audio/")) {
+    const caption = isCall(message) ? `🎙 ${t("recording")}` : `🔊 ${t("voice_message")}`;
     return h("figure", { class: "att-audio", testid: "recording" },
-      h("figcaption", {}, `🎙 ${t("recording")}`),
-      h("audio", { controls: true, preload: "none", src: href }),
+      h("figcaption", {}, caption),
+      h("audio", { controls: true, preload: "metadata", src: href, onerror: unavailable }),
+      h("a", { href, target: "_blank", rel: "noopener noreferrer" }, t("open_file")));
+  }
+  if (href && type.startsWith("video/")) {
+    return h("figure", { class: "att-video", testid: "attachment-video" },
+      h("video", { controls: true, preload: "metadata", src: href, onerror: unavailable }),
       h("a", { href, target: "_blank", rel: "noopener noreferrer" }, t("open_file")));
   }
   const chip = [`📎 ${name}`, item.size ? ` · ${formatBytes(item.size)}` : ""];
@@ -65,6 +82,16 @@ function subjectOf(message) {
   return message.text.trim().startsWith(subject) ? null : subject;
 }
 
+/** The web page a site-chat visitor wrote from (its title, linked to it). */
+function pageOf(message) {
+  const page = message.context || {};
+  if (!page.page_url && !page.page_title) return null;
+  const href = safeUrl(page.page_url);
+  const text = `🌐 ${page.page_title || page.page_url}`;
+  return h("div", { class: "msg-page", testid: "message-page", title: page.page_url || "" },
+    href ? h("a", { href, target: "_blank", rel: "noopener noreferrer" }, text) : text);
+}
+
 function bubble(message, currentId) {
   const call = isCall(message);
   const channel = call ? "voice" : message.channel;
@@ -81,6 +108,7 @@ function bubble(message, currentId) {
     h("time", { datetime: message.created_at },
       formatTime(message.received_at || message.sent_at || message.created_at))),
   subjectOf(message) && h("div", { class: "msg-subject" }, subjectOf(message)),
+  pageOf(message),
   h("div", { class: "msg-text", testid: "message-text" }, message.text),
   message.attachments.length > 0
     && h("div", { class: "attachments" }, message.attachments.map((a, i) => attachment(message, a, i))),

@@ -31,6 +31,13 @@ function statusButtons(item, act) {
   }, t(key))));
 }
 
+/** A priority change needs a reason for the history; without one the selector goes back. */
+function askPriority(selector, item, act) {
+  const reason = (window.prompt(t("priority_reason"), "") || "").trim();
+  if (reason) act("priority", "PUT", { priority: selector.value, reason });
+  else selector.value = item.priority;
+}
+
 function properties(detail, people, me, act) {
   const item = detail.request;
   const agents = [["", t("nobody")], ...people.agents.filter((a) => a.active)
@@ -41,7 +48,9 @@ function properties(detail, people, me, act) {
     field("category", select({ testid: "set-category",
       onchange: (e) => act("category", "PUT", { category: e.target.value }) },
     known("category").map((c) => [c, label("category", c)]), item.category), "prop-category"),
-    field("priority", h("span", { class: `tag p-${item.priority}` }, label("priority", item.priority))),
+    field("priority", select({ testid: "set-priority", class: `p-${item.priority}`,
+      onchange: (e) => askPriority(e.target, item, act) },
+    known("priority").map((p) => [p, label("priority", p)]), item.priority), "prop-priority"),
     field("language", label("language", item.language)),
     field("team", select({ testid: "set-team",
       onchange: (e) => act("assignee", "PUT", { assignee: null, team: e.target.value }) },

@@ -25,9 +25,10 @@ async function view(item, done) {
   async function act(what) {
     if (await guarded(() => api(`${URL}/${found.id}/${what}`, { method: "POST" }).then(() => true))) {
       toast(t("saved"));
-      dialog.close();
-      done();
     }
+    // Either way the list changes: settled, or still held with the reason the retry gave.
+    dialog.close();
+    done();
   }
   document.body.append(dialog);
   dialog.addEventListener("close", () => dialog.remove());
