@@ -16,6 +16,7 @@ import httpx
 from connectors.twilio.config import TwilioConfig
 from omnidesk.errors import MediaUnavailable, TransientError
 from omnidesk.inbound import Attachment
+from omnidesk.services.media import read_capped
 
 API_HOST = "api.twilio.com"
 API_VERSION = "2010-04-01"
@@ -54,14 +55,3 @@ def _check(response: httpx.Response) -> None:
         raise TransientError(f"Twilio answered {response.status_code}")
     if not response.is_success:
         raise MediaUnavailable("media_not_found", f"Twilio answered {response.status_code}")
-
-
-def read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    """The body, refusing to read past `max_bytes` (whatever Content-Length claims)."""
-    chunks, size = [], 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise MediaUnavailable("media_too_large", f"the media is larger than {max_bytes} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)

@@ -18,6 +18,7 @@ import httpx
 from connectors.wechat import outbound
 from omnidesk.errors import MediaUnavailable, TransientError
 from omnidesk.inbound import Attachment
+from omnidesk.services.media import read_capped
 
 MEDIA_GET_PATH = "/cgi-bin/media/get"
 INVALID_MEDIA_ID = 40007
@@ -63,7 +64,7 @@ def _get(http: httpx.Client, url: str, params: dict[str, str], max_bytes: int) -
         with http.stream("GET", url, params=params) as response:
             if response.status_code != 200:
                 raise TransientError(f"WeChat answered HTTP {response.status_code}")
-            data = _read_capped(response, max_bytes)
+            data = read_capped(response, max_bytes)
             content_type = response.headers.get("content-type", "application/octet-stream")
     except httpx.HTTPError as exc:
         raise TransientError(f"WeChat unreachable: {exc!r}") from exc
@@ -86,13 +87,3 @@ def _refusal(answer: dict[str, Any]) -> MediaUnavailable | TransientError:
         reason = f"WeChat rejected a freshly fetched access token ({code}: {message})"
         return MediaUnavailable("media_refused", reason)
     return MediaUnavailable("media_refused", f"WeChat refused the media ({code}: {message})")
-
-
-def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    chunks, size = [], 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise MediaUnavailable("media_too_large", f"the media is larger than {max_bytes} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)

@@ -16,6 +16,7 @@ from connectors.weibo import outbound
 from connectors.weibo.config import WeiboConfig
 from omnidesk.errors import MediaUnavailable, TransientError
 from omnidesk.inbound import Attachment
+from omnidesk.services.media import read_capped
 
 MEDIA_PATH = "/2/mss/msget"
 
@@ -36,7 +37,7 @@ def fetch(
     headers = {"Authorization": f"OAuth2 {config.access_token.get_secret_value()}"}
     try:
         with http.stream("GET", url, params={"fid": fid_of(attachment)}, headers=headers) as got:
-            data = _read_capped(got, max_bytes)
+            data = read_capped(got, max_bytes)
             status, content_type = got.status_code, got.headers.get("content-type", "")
     except httpx.HTTPError as exc:
         raise TransientError(f"Weibo unreachable ({type(exc).__name__})") from exc
@@ -52,13 +53,3 @@ def _refusal(status: int, body: bytes) -> MediaUnavailable | TransientError:
     if error.code in {str(code) for code in outbound.TOKEN_REASONS}:
         return MediaUnavailable("media_refused", error.reason)
     return MediaUnavailable("media_not_found", f"Weibo has no such media ({error.reason})")
-
-
-def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    chunks, size = [], 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise MediaUnavailable("media_too_large", f"the media is larger than {max_bytes} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)

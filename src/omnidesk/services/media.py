@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import structlog
 
 from omnidesk.db import unit_of_work
@@ -135,3 +136,15 @@ def _fetch(
     if len(data) > max_bytes:
         raise MediaUnavailable("media_too_large", f"the media is larger than {max_bytes} bytes")
     return data, content_type.split(";")[0].strip().lower()
+
+
+def read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    """A provider's streamed media body, refusing to read past `max_bytes` (whatever
+    Content-Length claims)."""
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise MediaUnavailable("media_too_large", f"the media is larger than {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
