@@ -79,10 +79,27 @@ def answer(
         return hand_off(session, request, config, "asked"), "handoff"
     if request.category == "complaint":
         return hand_off(session, request, config, "complaint"), "handoff"
-    found = _lookup(session, request, message, answerer, language)
+    found = record_lookup(
+        session, request, message, _lookup(session, request, message, answerer, language)
+    )
+    if found is not None:
+        return _with_offer(found.text, language), "bot_answer"
+    if request.needs_triage and ingest.is_opening_message(session, message):
+        return hand_off(session, request, config, "low_confidence"), "handoff"
+    events.record(session, "bot_failed", request_id=request.id, message_id=message.id)
+    if failures(session, request) >= MAX_FAILURES:
+        return hand_off(session, request, config, "bot_failed_twice"), "handoff"
+    return phrase("unsure", language), "bot_unsure"
+
+
+def record_lookup(
+    session: Session, request: Request, message: Message, found: AutoAnswer | LookupFailure | None
+) -> AutoAnswer | None:
+    """Log what an automatic-answer lookup found (an answer, or why the order system failed)."""
     if isinstance(found, LookupFailure):
         events.record(session, "order_lookup_failed", request_id=request.id, reason=found.reason)
-    if isinstance(found, AutoAnswer):
+        return None
+    if found is not None:
         events.record(
             session,
             "auto_answered",
@@ -92,13 +109,7 @@ def answer(
             reference=found.reference,
             score=found.score,
         )
-        return _with_offer(found.text, language), "bot_answer"
-    if request.needs_triage and ingest.is_opening_message(session, message):
-        return hand_off(session, request, config, "low_confidence"), "handoff"
-    events.record(session, "bot_failed", request_id=request.id, message_id=message.id)
-    if failures(session, request) >= MAX_FAILURES:
-        return hand_off(session, request, config, "bot_failed_twice"), "handoff"
-    return phrase("unsure", language), "bot_unsure"
+    return found
 
 
 def _lookup(

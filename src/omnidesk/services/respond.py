@@ -28,8 +28,6 @@ from omnidesk.models import (
 from omnidesk.services import chatbot, events, mail, sla, surveys, templates
 from omnidesk.services.answers import (
     Answerer,
-    AutoAnswer,
-    LookupFailure,
     asks_for_human,
     confirms_solved,
 )
@@ -93,18 +91,8 @@ def _first_reply(
     found = answerer.answer(
         f"{message.subject or ''}\n{message.text}", request.category, language, short
     )
-    if isinstance(found, LookupFailure):
-        events.record(session, "order_lookup_failed", request_id=request.id, reason=found.reason)
-    if isinstance(found, AutoAnswer):
-        events.record(
-            session,
-            "auto_answered",
-            request_id=request.id,
-            message_id=message.id,
-            source=found.source,
-            reference=found.reference,
-            score=found.score,
-        )
+    found = chatbot.record_lookup(session, request, message, found)
+    if found is not None:
         footer = templates.phrase(
             "answer_footer", language, {"request_id": request.id}, config.templates
         )
