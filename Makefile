@@ -23,11 +23,10 @@ demo: install            ## the main job on embedded defaults (SQLite + embedded
 up: install              ## the main job without demo traffic
 	$(BIN)/omnidesk up
 
-test: install            ## every test: SQLite + embedded Redis, then PostgreSQL + redis-server
+test: install            ## every test, on SQLite + embedded Redis and on PostgreSQL + redis-server at once
 	scripts/install-test-deps
 	$(BIN)/ruff check .
-	$(BIN)/pytest --backend embedded
-	$(BIN)/pytest --backend server -m "not embedded_only"
+	BIN=$(BIN) scripts/run-tests
 
 test-embedded: install
 	$(BIN)/pytest --backend embedded
