@@ -144,8 +144,9 @@ def test_postgres_creates_a_database_that_answers_select_1(postgres: PostgresSer
 def test_postgres_runs_as_an_unprivileged_user(postgres: PostgresServer) -> None:
     with postgres.connect() as conn:
         backend = conn.execute("select pg_backend_pid()").fetchone()
-    assert backend is not None
-    status = Path(f"/proc/{backend[0]}/status").read_text()
+        assert backend is not None
+        # Read it while connected: the backend process exits when the connection closes.
+        status = Path(f"/proc/{backend[0]}/status").read_text()
     real_uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
     assert real_uid != 0
 
