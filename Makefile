@@ -23,10 +23,11 @@ demo: install            ## the main job on embedded defaults (SQLite + embedded
 up: install              ## the main job without demo traffic
 	$(BIN)/omnidesk up
 
-test: install            ## every test, on SQLite + embedded Redis and on PostgreSQL + redis-server at once
+test: install            ## every test: SQLite + embedded Redis, then PostgreSQL + redis-server
 	scripts/install-test-deps
 	$(BIN)/ruff check .
-	BIN=$(BIN) scripts/run-tests
+	$(BIN)/pytest --backend embedded
+	$(BIN)/pytest --backend server -m "not embedded_only"
 
 test-embedded: install
 	$(BIN)/pytest --backend embedded
