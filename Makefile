@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo up test test-embedded test-server lint bench clean
+.PHONY: install demo up test test-clock test-embedded test-server lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,11 @@ up: install              ## the main job without demo traffic
 test: install            ## every test: SQLite + embedded Redis, then PostgreSQL + redis-server
 	scripts/install-test-deps
 	$(BIN)/ruff check .
-	$(BIN)/pytest --backend embedded
-	$(BIN)/pytest --backend server -m "not embedded_only"
+	scripts/run-tests $(BIN)
+
+test-clock: install      ## the clock-marked tests at instants across the desk's and UTC's midnight
+	scripts/install-test-deps
+	scripts/run-clock-tests $(BIN)
 
 test-embedded: install
 	$(BIN)/pytest --backend embedded

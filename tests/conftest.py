@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import dramatiq
 import httpx
 import pytest
 import redis
+import time_machine
 
 from omnidesk.db import dispose_engines
 from omnidesk.migrate import upgrade
@@ -27,6 +29,13 @@ from tests.servers.redis import RedisServer, embedded_redis, redis_server
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
+        "--clock",
+        metavar="ISO-INSTANT",
+        default=os.environ.get("OMNIDESK_TEST_CLOCK") or None,
+        help="run every test with the clock moved to this instant (ticking on from it); "
+        "tests that choose their own instant still do",
+    )
+    parser.addoption(
         "--backend",
         choices=("embedded", "server"),
         default=os.environ.get("OMNIDESK_TEST_BACKEND", "embedded"),
@@ -35,7 +44,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"omnidesk backend: {config.getoption('--backend')}"
+    clock = config.getoption("--clock")
+    moved = f", clock moved to {clock}" if clock else ""
+    zone = os.environ.get("TZ", "")
+    return f"omnidesk backend: {config.getoption('--backend')}{moved}, TZ={zone}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def run_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """`--clock`: the whole run at that instant (see tests/clock.py)."""
+    clock = request.config.getoption("--clock")
+    if not clock:
+        yield
+        return
+    moment = datetime.fromisoformat(clock)
+    if moment.tzinfo is None:
+        raise pytest.UsageError(f"--clock {clock}: give a time zone, e.g. {clock}+00:00")
+    with time_machine.travel(moment, tick=True):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -6,20 +6,23 @@ import csv
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 from sqlmodel import Session
 
 from omnidesk.db import get_engine
-from tests.core.test_reports import EXPECTED, build_fixture_log
+from tests import clock
+from tests.core.test_reports import EXPECTED, REPORTED_AT, build_fixture_log
+
+pytestmark = pytest.mark.clock
 
 NOVEMBER = ("--since", "2026-11-01", "--until", "2026-11-30")
 
 
 def omnidesk(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """The command run at the instant the expected report was computed for."""
     return subprocess.run(
-        [sys.executable, "-m", "omnidesk", *args],
+        clock.command(args, at=REPORTED_AT),
         env=env,
         capture_output=True,
         text=True,
@@ -78,3 +81,19 @@ def test_report_rejects_a_date_that_is_not_iso(env):
     result = omnidesk("report", "--since", "1/11/2026", env=env)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_report_days_are_the_desks_last_days_whatever_the_hosts_zone(env):
+    # At 00:30 on 8 December in Beijing (16:30 UTC on the 7th; 08:30 on the 7th in Los Angeles)
+    env = {**env, "TZ": "America/Los_Angeles"}
+    result = omnidesk("report", "--days", "7", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    period = json.loads(result.stdout)["period"]
+    assert (period["first_day"], period["last_day"], period["today"]) == (
+        "2026-12-02",
+        "2026-12-08",
+        "2026-12-08",
+    )
+    both = omnidesk("report", "--days", "7", "--since", "2026-12-01", env=env)
+    assert both.returncode != 0
+    assert "either --days or --since" in both.stderr

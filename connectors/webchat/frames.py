@@ -124,7 +124,17 @@ def message(line: ChatLine, file_url: Callable[[dict[str, Any]], str | None]) ->
 
 
 def state(found: ChatState) -> dict[str, Any]:
-    return {"type": "state", "state": found.state, "eta": _iso(found.eta) if found.eta else None}
+    return {"type": "state", **state_fields(found)}
+
+
+def state_fields(found: ChatState) -> dict[str, Any]:
+    """The chat's state as the widget reads it (the state frame and the session's answer)."""
+    return {
+        "state": found.state,
+        "eta": _iso(found.eta) if found.eta else None,
+        "eta_text": found.eta_text,
+        "time_zone": found.time_zone,
+    }
 
 
 def error(code: str, text: str, client_id: str | None = None, **extra: Any) -> dict[str, Any]:

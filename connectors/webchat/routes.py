@@ -76,8 +76,7 @@ def visitor_routes(chat: ChatContext) -> APIRouter:
             "history": [
                 frames.message(line, lambda m: chat.file_url(m, visitor, token)) for line in history
             ],
-            "state": state.state,
-            "eta": state.eta.isoformat() if state.eta else None,
+            **frames.state_fields(state),
             "pre_chat_form": chat.config.pre_chat_form,
             "bot_name": chat.config.bot_name,
             "limits": {

@@ -1,14 +1,15 @@
 """`omnidesk report`: the desk's figures for a period, as a table, JSON or a CSV file.
 
 Mounted in cli.py with `app.command("report")(report_command)`. Dates are days in the desk's
-time zone; `--until` is inclusive. See `omnidesk.services.reports` for the definitions.
+time zone; `--until` is inclusive; `--days N` is the last N days up to the desk's today. See
+`omnidesk.services.reports` for the definitions.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +31,12 @@ def _filter_option(help_text: str) -> Any:
 def report_command(
     since: Annotated[date | None, _date_option("First day (00:00 in the desk's zone).")] = None,
     until: Annotated[date | None, _date_option("Last day, included.")] = None,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="The last N days, up to today in the desk's zone.", show_default=False
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
     channel: Annotated[str | None, _filter_option("Only requests from this channel.")] = None,
     category: Annotated[str | None, _filter_option("Only requests in this category.")] = None,
@@ -55,7 +62,13 @@ def report_command(
         raise _fail(str(exc)) from exc
     dimensions = {"channel": channel, "category": category, "team": team}
     dimensions |= {"agent": agent, "language": language}
-    flt = ReportFilter.for_days(since, until, hours.time_zone, **dimensions)
+    if days is not None and (since is not None or until is not None):
+        raise _fail("give either --days or --since/--until, not both")
+    if days is not None:
+        today = hours.today(datetime.now(UTC))
+        flt = ReportFilter.last_days(days, today, hours.time_zone, **dimensions)
+    else:
+        flt = ReportFilter.for_days(since, until, hours.time_zone, **dimensions)
     with read_session(settings) as session:
         report = compute(session, flt, hours)
     if csv is not None:
@@ -71,9 +84,10 @@ def print_report(data: dict[str, Any], console: Console) -> None:
     """The report as a few rich tables, in the `to_dict()` shape's order."""
     period = data["period"]
     chosen = {k: v for k, v in data["filters"].items() if v is not None}
+    first, last = period.get("first_day"), period.get("last_day")
     console.print(
-        f"[bold]Requests opened from {period['since'] or 'the start'} to "
-        f"{period['until'] or 'now'}[/bold] ({period['time_zone']}) {chosen or ''}",
+        f"[bold]Requests opened from {first or 'the start'} to {last or 'now'}[/bold] "
+        f"(days in {period['time_zone']}, today is {period['today']}) {chosen or ''}",
         highlight=False,
     )
     console.print(_pairs("Volume", _volume_rows(data["volume"])))

@@ -45,6 +45,8 @@ def test_signing_in_sets_an_http_only_same_site_cookie_and_returns_the_csrf_toke
     me = client.get("/api/v1/auth/me")
     assert me.status_code == 200
     assert me.json()["csrf_token"] == body["csrf_token"]
+    assert me.json()["desk"]["time_zone"] == "Asia/Shanghai"  # pages take the desk's clock
+    assert body["desk"]["today"] == me.json()["desk"]["today"]
 
 
 def test_the_session_cookie_is_secure_when_the_desk_is_served_over_https(settings, people):

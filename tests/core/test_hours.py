@@ -391,3 +391,46 @@ def test_bad_sla_tables_are_refused_with_a_clear_message(table, message):
     base = {"name": "default", "first_response": "2h", "resolution": "3d"}
     with pytest.raises(ValidationError, match=message):
         SlaPolicyConfig.model_validate(base | table)
+
+
+# -- the desk's day, named -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("utc", "today"),
+    [
+        (datetime(2026, 12, 7, 15, 59, tzinfo=UTC), date(2026, 12, 7)),
+        (datetime(2026, 12, 7, 16, 0, tzinfo=UTC), date(2026, 12, 8)),
+        (datetime(2026, 12, 7, 23, 59, tzinfo=UTC), date(2026, 12, 8)),
+        (datetime(2026, 12, 8, 0, 0, tzinfo=UTC), date(2026, 12, 8)),
+    ],
+)
+def test_today_is_the_desks_date_not_utcs(utc, today):
+    assert HOURS.today(utc) == today
+    assert HOURS.clock(utc)["today"] == today.isoformat()
+
+
+def test_the_clock_says_the_zone_now_and_when_specialists_return():
+    monday_2359 = datetime(2026, 12, 7, 15, 59, tzinfo=UTC)
+    assert HOURS.clock(monday_2359) == {
+        "time_zone": "Asia/Shanghai",
+        "today": "2026-12-07",
+        "now": "2026-12-07T15:59:00+00:00",
+        "open": False,
+        "next_opening": "2026-12-08T09:00:00+08:00",
+    }
+
+
+def test_a_time_for_a_reader_elsewhere_says_whose_clock_it_is():
+    monday_2359 = datetime(2026, 12, 7, 15, 59, tzinfo=UTC)
+    opening = HOURS.next_opening(monday_2359)
+    assert HOURS.describe_with_zone(opening, monday_2359, "zh") == "明天 09:00（北京时间）"
+    assert (
+        HOURS.describe_with_zone(opening, monday_2359, "en") == "tomorrow at 09:00 (Beijing time)"
+    )
+    new_york = BusinessHours(time_zone="America/New_York")
+    winter = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+    assert new_york.zone_label("en", winter) == "EST (America/New_York)"
+    assert new_york.zone_label("en", datetime(2026, 7, 7, tzinfo=UTC)) == "EDT (America/New_York)"
+    assert BusinessHours(time_zone="Asia/Kolkata").zone_label("en", winter) == "IST (Asia/Kolkata)"
+    assert BusinessHours(time_zone="Etc/GMT-3").zone_label("en", winter) == "Etc/GMT-3"

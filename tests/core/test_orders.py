@@ -289,6 +289,14 @@ def test_statuses_are_translated(status, zh, en):
     assert status_name(status, "en") == en
 
 
+def test_an_expected_time_in_utc_is_dated_by_the_desks_calendar():
+    # 20:00 UTC on 25 November is 04:00 on the 26th in Beijing: the customer is told the 26th
+    late = OrderStatus("1234567890", "shipped", "顺丰速运", "SF1", "2026-11-25T20:00:00+00:00")
+    assert "预计11月26日送达" in describe(late, "zh", time_zone="Asia/Shanghai")
+    assert "expected on 26 November" in describe(late, "en", time_zone="Asia/Shanghai")
+    assert "预计11月25日送达" in describe(late, "zh", time_zone="America/Los_Angeles")
+
+
 def test_a_delivered_order_has_no_expected_date():
     delivered = OrderStatus(
         "2024112500123", "delivered", "京东物流", "JDVA00012345678", "2026-11-23"

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -25,8 +27,14 @@ from omnidesk.services.business_calendar import BusinessCalendar
 from omnidesk.services.hours import BusinessHours
 from omnidesk.services.report_words import low_rated_words, words_of
 from omnidesk.services.reports import ReportFilter, compute, percentile
+from tests.clock import AFTER_DESK_MIDNIGHT
+
+pytestmark = pytest.mark.clock
 
 ZONE = ZoneInfo("Asia/Shanghai")
+# The reports run at 00:30 on Tuesday 8 December in Beijing, still Monday 7 December in UTC.
+REPORTED_AT = AFTER_DESK_MIDNIGHT
+TODAY = "2026-12-08"
 HOURS = BusinessHours()  # Asia/Shanghai, 09:00-18:00, Monday-Friday
 AGENT = {"kind": "agent_reply"}
 ACK = {"kind": "acknowledgement"}
@@ -241,6 +249,10 @@ EXPECTED: dict[str, Any] = {
         "since": "2026-11-01T00:00:00+08:00",
         "until": "2026-12-01T00:00:00+08:00",  # --until 2026-11-30 includes the 30th
         "time_zone": "Asia/Shanghai",
+        "today": TODAY,  # the desk's date when the report ran, not UTC's 7 December
+        "first_day": "2026-11-01",
+        "last_day": "2026-11-30",
+        "days": [f"2026-11-{day:02d}" for day in range(1, 31)],
     },
     "filters": {"channel": None, "category": None, "team": None, "agent": None, "language": None},
     "volume": {
@@ -325,6 +337,12 @@ EXPECTED: dict[str, Any] = {
 }
 
 
+@pytest.fixture(autouse=True)
+def reported_at() -> Iterator[None]:
+    with time_machine.travel(REPORTED_AT, tick=False):
+        yield
+
+
 @pytest.fixture
 def session(settings):
     with Session(get_engine(settings), expire_on_commit=False) as session:
@@ -391,7 +409,15 @@ def test_agent_team_and_language_filters_select_their_requests(
 def test_an_open_period_covers_the_whole_log(session, fixture_log):
     report = compute(session, ReportFilter(), HOURS).to_dict()
     assert report["volume"]["total"] == 14
-    assert report["period"] == {"since": None, "until": None, "time_zone": "Asia/Shanghai"}
+    assert report["period"] == {
+        "since": None,
+        "until": None,
+        "time_zone": "Asia/Shanghai",
+        "today": TODAY,
+        "first_day": None,
+        "last_day": None,
+        "days": [],
+    }
     # OUT2 was resolved and reopened, OUT1 only resolved: (2 + 1) / (9 + 2)
     assert report["reopen_rate"] == round(3 / 11, 4)
 
@@ -528,3 +554,42 @@ def _november(**dimensions: str) -> ReportFilter:
     return ReportFilter.for_days(
         date(2026, 11, 1), date(2026, 11, 30), "Asia/Shanghai", **dimensions
     )
+
+
+# -- the desk's days, whatever the clock and zone ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("instant", "today", "first"),
+    [
+        (datetime(2026, 12, 7, 15, 59, tzinfo=UTC), "2026-12-07", "2026-12-01"),  # 23:59 desk
+        (datetime(2026, 12, 7, 16, 1, tzinfo=UTC), "2026-12-08", "2026-12-02"),  # desk's midnight
+        (datetime(2026, 12, 7, 23, 59, tzinfo=UTC), "2026-12-08", "2026-12-02"),  # UTC's midnight
+    ],
+)
+def test_the_last_days_end_with_the_desks_today_not_utcs(settings, instant, today, first):
+    from types import SimpleNamespace
+
+    from omnidesk.api.deps import current_agent
+    from omnidesk.api.routes import reports
+    from omnidesk.config_file import load
+    from omnidesk.models import Role
+
+    app = FastAPI()
+    app.state.settings = settings
+    app.state.desk = SimpleNamespace(config=load(settings.config))
+    app.include_router(reports.router, prefix="/api/v1")
+    app.dependency_overrides[current_agent] = lambda: SimpleNamespace(role=Role.SUPERVISOR)
+    with time_machine.travel(instant, tick=False), TestClient(app) as http:
+        period = http.get("/api/v1/reports", params={"days": 7}).json()["period"]
+        both = http.get("/api/v1/reports", params={"days": 7, "since": "2026-12-01"})
+        exported = http.get("/api/v1/reports.csv", params={"days": 7})
+    assert period["today"] == today
+    assert period["last_day"] == today
+    assert period["first_day"] == first
+    assert len(period["days"]) == 7
+    assert period["since"] == f"{first}T00:00:00+08:00"
+    assert both.status_code == 422
+    disposition = exported.headers["content-disposition"]
+    assert f'filename="omnidesk-report-{first}-{today}.csv"' in disposition
+    assert f"period.today,{today}" in exported.text.splitlines()

@@ -75,8 +75,19 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Page]:
-    context = browser.new_context(locale="en-US", viewport={"width": 1360, "height": 900})
+def browser_zone() -> str | None:
+    """The browser's time zone: None is the machine's (TZ); a test parametrizes it to put the
+    person in another zone than the desk's."""
+    return None
+
+
+@pytest.fixture
+def page(
+    browser: Browser, request: pytest.FixtureRequest, tmp_path: Path, browser_zone: str | None
+) -> Iterator[Page]:
+    context = browser.new_context(
+        locale="en-US", viewport={"width": 1360, "height": 900}, timezone_id=browser_zone
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []

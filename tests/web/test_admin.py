@@ -4,13 +4,16 @@ quarantine and the dashboard; and that agents do not get in."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
+import pytest
+import time_machine
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from omnidesk.db import unit_of_work
 from omnidesk.models import ConnectorRecord, QuarantinedPayload, RawPayload
+from tests.clock import AFTER_DESK_MIDNIGHT, BEFORE_DESK_MIDNIGHT, BEFORE_UTC_MIDNIGHT
 from tests.factories import TWILIO_NUMBER, TWILIO_SID
 from tests.web.conftest import Desk, Person, seed_request, sign_in
 
@@ -203,22 +206,51 @@ def test_a_template_with_an_unknown_placeholder_is_refused_on_the_form(
     expect(form.get_by_test_id("setting-source")).to_contain_text("console")
 
 
+# The desk is in Beijing; the browser in UTC or in Los Angeles, where it is still the day before
+# (or, at 23:59 UTC, Beijing's morning of the next day). The chart counts the desk's days.
+@pytest.mark.clock
+@pytest.mark.parametrize("browser_zone", ["UTC", "America/Los_Angeles"])
+@pytest.mark.parametrize(
+    ("instant", "desk_today"),
+    [
+        (BEFORE_DESK_MIDNIGHT, "2026-12-07"),
+        (AFTER_DESK_MIDNIGHT, "2026-12-08"),
+        (BEFORE_UTC_MIDNIGHT, "2026-12-08"),
+    ],
+    ids=["15:59Z", "16:30Z", "23:59Z"],
+)
 def test_the_dashboard_charts_volume_by_channel_and_category(
-    desk: Desk, people: dict[str, Person], page: Page
+    desk: Desk,
+    people: dict[str, Person],
+    page: Page,
+    browser_zone: str,
+    instant: datetime,
+    desk_today: str,
 ) -> None:
-    seed_request(desk.settings, "订单到哪了", channel="wechat", category="order")
-    seed_request(desk.settings, "我要退货", channel="wechat", category="after_sales")
-    seed_request(desk.settings, "投诉快递", channel="weibo", category="complaint")
+    traveller = time_machine.travel(instant, tick=True)
+    traveller.start()
+    page.clock.install(time=instant)  # the browser's own clock says the same instant
+    try:
+        seed_request(desk.settings, "订单到哪了", channel="wechat", category="order")
+        seed_request(desk.settings, "我要退货", channel="wechat", category="after_sales")
+        seed_request(desk.settings, "投诉快递", channel="weibo", category="complaint")
 
-    sign_in(page, desk, people["admin"], "/dashboard")
+        sign_in(page, desk, people["admin"], "/dashboard")
 
-    expect(page.get_by_test_id("kpi-total")).to_contain_text("3")
-    charts = page.get_by_test_id("chart")
-    expect(charts.first.locator("g.bar[data-total='3']")).to_have_count(1)  # today's stack
-    expect(charts.nth(1).locator("g.hbar")).to_have_count(2)  # WeChat, Weibo
-    expect(charts.nth(2).locator("g.hbar")).to_have_count(3)
-    page.get_by_test_id("dashboard-breakdown").select_option("category")
-    expect(page.locator(".legend")).to_contain_text("Complaint")
+        expect(page.get_by_test_id("dashboard-days")).to_contain_text(f"– {desk_today}")
+        expect(page.get_by_test_id("dashboard-days")).to_contain_text("Asia/Shanghai")
+        expect(page.get_by_test_id("kpi-total")).to_contain_text("3")
+        charts = page.get_by_test_id("chart")
+        today = charts.first.locator("g.bar").last  # today's stack is the last bar
+        expect(today).to_have_attribute("data-day", desk_today)
+        expect(today).to_have_attribute("data-total", "3")
+        expect(charts.nth(1).locator("g.hbar")).to_have_count(2)  # WeChat, Weibo
+        expect(charts.nth(2).locator("g.hbar")).to_have_count(3)
+        page.get_by_test_id("dashboard-breakdown").select_option("category")
+        expect(page.locator(".legend")).to_contain_text("Complaint")
+        expect(charts.first.locator("g.bar").last).to_have_attribute("data-total", "3")
+    finally:
+        traveller.stop()
 
 
 def test_an_agent_sees_neither_the_admin_console_nor_the_dashboard(

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+import time_machine
 from playwright.sync_api import Page, WebSocketRoute, expect
 from sqlmodel import func, select
 from starlette.applications import Starlette
@@ -26,7 +27,6 @@ from starlette.routing import Route
 from fakes.orders import FakeOrders
 from omnidesk.db import unit_of_work
 from omnidesk.models import Identity, Message
-from omnidesk.services.hours_config import WEEKDAYS
 from omnidesk.settings import Settings
 from tests.live import LiveServer, free_port
 from tests.web.conftest import Desk, Person, sign_in
@@ -36,6 +36,7 @@ ORDER_TOKEN = "order-api-token"
 CONNECTOR = "tp-web"
 ORDER_QUESTION = "我的订单1234567890到哪了？"
 HOSTILE = '<img src=x onerror="window.__xss=1"> 我的订单呢？'
+MONDAY_2345_BEIJING = datetime(2026, 12, 7, 15, 45, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -77,17 +78,17 @@ allowed_origins = ["{settings.public_url}"]
 
 
 @pytest.fixture
-def closed_desk(configure: Callable[[str], Settings], settings: Settings) -> Settings:
-    """The same chat, but the specialists work one day a week, and not today nor tomorrow."""
-    workday = WEEKDAYS[(datetime.now(UTC).weekday() + 3) % 7]
-    return configure(f"""
+def closed_desk(configure: Callable[[str], Settings], settings: Settings) -> Iterator[Settings]:
+    """The same chat on Beijing's 09:00-18:00, Monday to Friday, at 23:45 on a Monday there
+    (15:45 UTC; 07:45 that Monday in Los Angeles): specialists are back tomorrow at 09:00."""
+    with time_machine.travel(MONDAY_2345_BEIJING, tick=True):
+        yield configure(f"""
 [knowledge]
 directory = "{KNOWLEDGE}"
 
 [[hours]]
 name = "default"
-time_zone = "UTC"
-workdays = ["{workday}"]
+time_zone = "Asia/Shanghai"
 calendar = "none"
 
 [[connectors]]
@@ -351,10 +352,14 @@ def test_markup_in_a_chat_message_is_shown_as_text_to_the_visitor_and_the_agent(
     assert agent_page.evaluate("window.__xss") is None
 
 
+@pytest.mark.clock
+@pytest.mark.parametrize("browser_zone", ["America/Los_Angeles"])
 def test_after_hours_the_bot_says_when_a_person_answers_and_takes_contact_details(
     closed_desk, desk: Desk, worker, page: Page
 ) -> None:
-    # Given a visitor on the demo shop while no specialist is on duty
+    # Given a visitor in Los Angeles (07:45 on Monday there) on the demo shop while no specialist
+    # is on duty in Beijing (23:45 on Monday)
+    page.clock.install(time=MONDAY_2345_BEIJING)
     open_chat(page, desk)
 
     # When they ask for a person
@@ -365,6 +370,11 @@ def test_after_hours_the_bot_says_when_a_person_answers_and_takes_contact_detail
         "data-state", "after_hours", timeout=15_000
     )
     expect(messages(page, "bot").filter(has_text="非工作时间")).to_have_count(1)
+    # and both say one time, the desk's, and the status line says whose clock that is
+    expect(messages(page, "bot").filter(has_text="明天 09:00")).to_have_count(1)
+    expect(page.get_by_test_id("omnidesk-status")).to_have_text(
+        "人工客服将于 明天 09:00（北京时间） 回复您，请留下联系方式"
+    )
     form = page.get_by_test_id("omnidesk-contact-form")
     expect(form).to_be_visible()
 

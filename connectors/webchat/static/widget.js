@@ -62,7 +62,7 @@
       queuedEta: "Connecting you to a person, about {n} min", agent: "You are chatting with a person",
       agentNamed: "You are chatting with {name}",
       afterHours: "Our specialists are in 09:00–18:00; leave your contact details",
-      afterHoursEta: "A specialist will answer at {when}; leave your contact details",
+      afterHoursEta: "A specialist will answer {when}; leave your contact details",
       connecting: "Connecting…", offline: "You are offline; we reconnect when you are back",
       reconnecting: "Connection lost, reconnecting…",
       refused: "This site may not use the chat", unavailable: "Chat unavailable, retrying…",
@@ -114,7 +114,7 @@
 
   var S = {
     token: load("token", null), session: null, ws: null, open: false, started: false,
-    lastSeq: 0, maxSeq: 0, readUpTo: 0, readSent: 0, state: null, eta: null, agentName: null,
+    lastSeq: 0, maxSeq: 0, readUpTo: 0, readSent: 0, state: null, eta: null, etaText: null, zone: null, agentName: null,
     outbox: load("outbox", []), byId: {}, byClient: {}, attempt: 0, timer: null,
     pingTimer: null, pongTimer: null, typingTimer: null, typingSent: 0, unread: 0,
     stopped: false, limits: { max_message_chars: 2000, max_image_bytes: 5242880,
@@ -384,7 +384,9 @@
     }
     if (state === "agent") return S.agentName ? t("agentNamed", { name: S.agentName }) : W.agent;
     if (state === "after_hours") {
-      var when = formatWhen(eta);
+      // The desk's own words for when a person answers, in its zone and saying so: the same
+      // time the bot gives, whatever the visitor's clock or zone.
+      var when = (S.etaText && (S.etaText[LANG] || S.etaText.en)) || formatWhen(eta);
       return when ? t("afterHoursEta", { when: when }) : W.afterHours;
     }
     return W.bot;
@@ -393,16 +395,16 @@
     if (!eta || typeof eta !== "string") return "";
     var d = new Date(eta);
     if (isNaN(d.getTime())) return eta;
-    var opts = { hour: "2-digit", minute: "2-digit" };
-    if (d.toDateString() !== new Date().toDateString()) {
-      opts.month = "numeric";
-      opts.day = "numeric";
-    }
+    var opts = { hour: "2-digit", minute: "2-digit", month: "numeric", day: "numeric",
+      timeZoneName: "short" };
+    if (S.zone) opts.timeZone = S.zone;
     return d.toLocaleString(LANG === "zh" ? "zh-CN" : "en", opts);
   }
-  function setState(state, eta) {
+  function setState(state, eta, f) {
     S.state = state;
     S.eta = eta === undefined ? null : eta;
+    S.etaText = (f && f.eta_text) || null;
+    if (f && f.time_zone) S.zone = f.time_zone;
     renderStatus();
     if (state === "after_hours" && !load("contact", false)) ui.contact.hidden = false;
   }
@@ -487,7 +489,10 @@
     var at = node.getAttribute("data-sent-at");
     var d = at ? new Date(at) : null;
     if (!d || isNaN(d.getTime())) return "";
-    return d.toLocaleTimeString(LANG === "zh" ? "zh-CN" : "en", { hour: "2-digit", minute: "2-digit" });
+    // In the desk's zone, like every time the chat shows (its hours and the bot's words).
+    var opts = { hour: "2-digit", minute: "2-digit" };
+    if (S.zone) opts.timeZone = S.zone;
+    return d.toLocaleTimeString(LANG === "zh" ? "zh-CN" : "en", opts);
   }
   function setMeta(node, extra) {
     var parts = [timeOf(node), extra].filter(Boolean);
@@ -587,7 +592,7 @@
       S.typingTimer = setTimeout(function () { ui.typing.hidden = true; }, TYPING_SHOW_MS);
     },
     read: function (f) { markRead(Number(f.up_to) || 0); },
-    state: function (f) { setState(f.state, f.eta); },
+    state: function (f) { setState(f.state, f.eta, f); },
     error: function (f) {
       var node = f.client_id && S.byClient[f.client_id];
       if (f.code === "rate_limited") {
@@ -661,6 +666,7 @@
         ui.file.setAttribute("accept", S.limits.image_types.join(","));
       }
     }
+    if (data.time_zone) S.zone = data.time_zone;
     (data.history || []).forEach(function (m) {
       if (m.client_id) settle(m.client_id);
       render(m);
@@ -669,7 +675,7 @@
       render({ client_id: o.client_id, text: o.text, from: "visitor", pending: true,
         attachments: o.attachments });
     });
-    setState(data.state || "bot", data.eta);
+    setState(data.state || "bot", data.eta, data);
     if (data.pre_chat_form && !load("contact", false)) ui.contact.hidden = false;
     if (S.open) scrollDown();
     connect();

@@ -64,12 +64,23 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
+class DeskClock(BaseModel):
+    """The desk's calendar as a page needs it: it never reads days off the browser's clock."""
+
+    time_zone: str = Field(description="The desk's IANA zone: days and hours are counted in it")
+    today: str = Field(description="Today's date in the desk's zone (YYYY-MM-DD)")
+    now: datetime = Field(description="The server's clock (a page corrects its own by it)")
+    open: bool = Field(description="Whether specialists are at work now (business hours)")
+    next_opening: datetime = Field(description="Now when open, else when specialists return")
+
+
 class Me(Out):
     agent: AgentOut
     auth: Literal["session", "token"]
     csrf_token: str | None = Field(
         default=None, description="Send it as X-CSRF-Token on POST/PUT/PATCH/DELETE (cookies)"
     )
+    desk: DeskClock | None = None
 
 
 class PasswordChangeIn(BaseModel):

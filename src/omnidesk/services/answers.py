@@ -63,18 +63,22 @@ class Answerer:
         orders: OrderLookup | None,
         order_pattern: str | None,
         source: Any = None,
+        time_zone: str | None = None,
     ) -> None:
-        """`source` is what the knowledge base was built from (see `refreshed`)."""
+        """`source` is what the knowledge base was built from (see `refreshed`); `time_zone` is
+        the desk's, whose calendar dates an order's expected delivery."""
         self.knowledge = knowledge
         self.orders = orders
         self.order_pattern = order_pattern
         self.source = source
+        self.time_zone = time_zone
 
     @classmethod
     def from_config(cls, config: DeskConfig) -> Answerer:
         orders = OrderLookup(config.order_system) if config.order_system else None
         pattern = config.order_system.order_number_pattern if config.order_system else None
-        return cls(load_knowledge(config), orders, pattern, knowledge_source(config))
+        zone = config.hours["default"].time_zone if "default" in config.hours else None
+        return cls(load_knowledge(config), orders, pattern, knowledge_source(config), zone)
 
     def refreshed(self, config: DeskConfig) -> Answerer:
         """This answerer, or a new one whose knowledge base follows the console's edits.
@@ -83,9 +87,12 @@ class Answerer:
         Re-indexing happens only when the knowledge settings or entries changed.
         """
         source = knowledge_source(config)
-        if source == self.source:
+        zone = config.hours["default"].time_zone if "default" in config.hours else None
+        if source == self.source and zone == self.time_zone:
             return self
-        return Answerer(load_knowledge(config), self.orders, self.order_pattern, source)
+        if source == self.source:
+            return Answerer(self.knowledge, self.orders, self.order_pattern, source, zone)
+        return Answerer(load_knowledge(config), self.orders, self.order_pattern, source, zone)
 
     def answer(
         self, text: str, category: str | None, language: str, short: bool
@@ -113,7 +120,8 @@ class Answerer:
                 log.warning("order_lookup_failed", reason=str(exc))
                 return LookupFailure(str(exc))
             if order is not None:
-                return AutoAnswer(describe(order, language, short=short), "order", number)
+                text = describe(order, language, short=short, time_zone=self.time_zone)
+                return AutoAnswer(text, "order", number)
         return None
 
 

@@ -59,6 +59,10 @@ class ChatState:
 
     state: str
     eta: datetime | None = None
+    # After hours: when a person answers, in the desk's words and zone ("明天 09:00（北京时间）"),
+    # per language; the widget shows it as it is and never reads a day off the visitor's clock.
+    eta_text: dict[str, str] | None = None
+    time_zone: str | None = None
 
 
 class ChatBook(Protocol):
@@ -136,15 +140,18 @@ class DeskChatBook:
         """See `ChatBook.state`."""
         with unit_of_work(self.settings) as session:
             request = _current_request(session, self._connector_id(connector), address)
+            zone = self.desk.config.hours["default"].time_zone
             if request is None or not request.status.is_open or request.bot_active:
-                return ChatState("bot")
+                return ChatState("bot", time_zone=zone)
             if _agent_answered(session, request):
-                return ChatState("agent")
+                return ChatState("agent", time_zone=zone)
             now = utcnow()
             hours = sla.hours_of(session, self.desk.config, request.team)
             if hours.is_open(now):
-                return ChatState("queued", request.first_response_due)
-            return ChatState("after_hours", hours.next_opening(now))
+                return ChatState("queued", request.first_response_due, time_zone=hours.time_zone)
+            opening = hours.next_opening(now)
+            text = {lang: hours.describe_with_zone(opening, now, lang) for lang in ("zh", "en")}
+            return ChatState("after_hours", opening, text, hours.time_zone)
 
     def mark_read(self, connector: str, address: str, up_to: int) -> int:
         """See `ChatBook.mark_read`.

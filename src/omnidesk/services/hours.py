@@ -20,6 +20,8 @@ MAX_DAYS_WITHOUT_WORK = 366
 
 _WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 _WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# Zones a Chinese desk's customers know by the name of their clock, not of the zone.
+_BEIJING_TIME = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "Asia/Urumqi", "PRC"})
 _MONTHS_EN = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -136,6 +138,38 @@ class BusinessHours:
         year = f" {day.year}" if other_year else ""
         weekday, month = _WEEKDAYS_EN[day.weekday()], _MONTHS_EN[day.month - 1]
         return f"{weekday} {day.day} {month}{year} at {clock}"
+
+    def today(self, at: datetime) -> date:
+        """The desk's date at this moment: "today" everywhere (reports, the dashboard, exports)."""
+        return _require_aware(at).astimezone(self.zone).date()
+
+    def zone_label(self, language: str, at: datetime | None = None) -> str:
+        """The desk's zone as a person reads it: "北京时间", "EST (America/New_York)"."""
+        zh = language.lower().startswith("zh")
+        if self.time_zone in _BEIJING_TIME:
+            return "北京时间" if zh else "Beijing time"
+        moment = _require_aware(at).astimezone(self.zone) if at else datetime.now(self.zone)
+        abbreviation = moment.tzname() or ""
+        if not abbreviation.isalpha() or abbreviation == self.time_zone:
+            return self.time_zone
+        return f"{abbreviation} ({self.time_zone})"
+
+    def describe_with_zone(self, moment: datetime, at: datetime, language: str) -> str:
+        """`describe`, saying whose clock it is: "明天 09:00（北京时间）", "tomorrow at 09:00
+        (Beijing time)". For a reader whose own clock may be in another zone (the widget)."""
+        text, label = self.describe(moment, at, language), self.zone_label(language, moment)
+        return f"{text}（{label}）" if language.lower().startswith("zh") else f"{text} ({label})"
+
+    def clock(self, at: datetime) -> dict[str, object]:
+        """What a page needs so it never reads days off the browser's clock: the desk's zone,
+        today's date there, the server's now, whether specialists are at work and when next."""
+        return {
+            "time_zone": self.time_zone,
+            "today": self.today(at).isoformat(),
+            "now": _require_aware(at).astimezone(UTC).isoformat(),
+            "open": self.is_open(at),
+            "next_opening": self.next_opening(at).isoformat(),
+        }
 
     def describe_next_opening(self, at: datetime, language: str) -> str:
         """When a specialist will next be at work, for an acknowledgement ("明天 09:00")."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -244,16 +245,20 @@ def carrier_name(carrier: str, language: str) -> str:
     return carrier
 
 
-def describe(order: OrderStatus, language: str, short: bool = False) -> str:
+def describe(
+    order: OrderStatus, language: str, short: bool = False, time_zone: str | None = None
+) -> str:
     """The answer to "where is my order": status, carrier, tracking number, expected date.
 
     `short` is for SMS: one line, well inside two segments. Both end with how to reach a human.
+    An expected time with an offset is dated in the desk's `time_zone` (the shop's API may
+    answer in UTC: 20:00Z on the 8th is the 9th in Beijing).
     """
     zh = _is_zh(language)
     carrier = carrier_name(order.carrier, language) if order.carrier else None
     shipment = (carrier, order.tracking_number) if carrier and order.tracking_number else None
     finished = order.status.strip().lower() in _FINISHED
-    eta = None if finished else _eta(order.eta, zh)
+    eta = None if finished else _eta(order.eta, zh, time_zone)
     status = status_name(order.status, language)
     offer = HUMAN_OFFER["zh" if zh else "en"][1 if short else 0]
     if zh:
@@ -292,13 +297,16 @@ def _describe_en(
 _FINISHED = frozenset({"delivered", "cancelled", "canceled", "returned", "refunded"})
 
 
-def _eta(eta: str | None, zh: bool) -> str | None:
+def _eta(eta: str | None, zh: bool, time_zone: str | None = None) -> str | None:
     if not eta:
         return None
     try:
-        day = datetime.fromisoformat(eta).date() if "T" in eta else date.fromisoformat(eta[:10])
+        moment = datetime.fromisoformat(eta) if "T" in eta else None
+        day = date.fromisoformat(eta[:10]) if moment is None else moment.date()
     except ValueError:
         return eta
+    if moment is not None and moment.tzinfo is not None and time_zone:
+        day = moment.astimezone(ZoneInfo(time_zone)).date()
     return f"{day.month}月{day.day}日" if zh else f"on {day.day} {_MONTHS_EN[day.month - 1]}"
 
 

@@ -96,6 +96,33 @@ class ReportFilter:
         end = datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone) if until else None
         return cls(since=start, until=end, **dimensions)
 
+    @classmethod
+    def last_days(
+        cls, days: int, today: date, time_zone: str, **dimensions: str | None
+    ) -> ReportFilter:
+        """The `days` days that end with the desk's `today` (included): "the last 30 days"."""
+        if days < 1:
+            raise ValueError(f"a period has at least one day, not {days}")
+        first = today - timedelta(days=days - 1)
+        return cls.for_days(first, today, time_zone, **dimensions)
+
+    def first_day(self, time_zone: str) -> date | None:
+        """The desk's date of the period's first instant (None when open-ended)."""
+        return self.since.astimezone(ZoneInfo(time_zone)).date() if self.since else None
+
+    def last_day(self, time_zone: str) -> date | None:
+        """The desk's date of the period's last instant (`until` is exclusive)."""
+        if self.until is None:
+            return None
+        return (self.until.astimezone(ZoneInfo(time_zone)) - timedelta(microseconds=1)).date()
+
+    def days(self, time_zone: str) -> list[date]:
+        """The desk's dates the period covers, first to last (empty when open-ended)."""
+        first, last = self.first_day(time_zone), self.last_day(time_zone)
+        if first is None or last is None:
+            return []
+        return [first + timedelta(days=k) for k in range((last - first).days + 1)]
+
     def dimensions(self) -> dict[str, str | None]:
         return {name: getattr(self, name) for name in DIMENSIONS}
 
@@ -146,7 +173,7 @@ class Volume:
 class Report:
     """A report's figures; `to_dict()` has the stable keys the API, CLI and UI share."""
 
-    period: dict[str, str | None]
+    period: dict[str, Any]
     filters: dict[str, str | None]
     volume: Volume
     first_response: Durations
@@ -166,7 +193,9 @@ class Report:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(("metric", "value"))
-        writer.writerows(_flatten(self.to_dict()))
+        figures = self.to_dict()
+        figures["period"] = {k: v for k, v in self.period.items() if k != "days"}
+        writer.writerows(_flatten(figures))
         return out.getvalue()
 
 
@@ -176,10 +205,8 @@ def compute(session: Session, flt: ReportFilter, hours: BusinessHours) -> Report
     in_sql = session.get_bind().dialect.name == "postgresql"
     tally = (_tally_in_sql if in_sql else _tally_in_python)(session, flt, calendar)
     scores, comments = _ratings(session, flt)
-    bounds = {"since": flt.since, "until": flt.until}
     return Report(
-        period={k: v.isoformat() if v else None for k, v in bounds.items()}
-        | {"time_zone": hours.time_zone},
+        period=_period(flt, hours),
         filters=flt.dimensions(),
         volume=Volume(
             tally.total,
@@ -198,6 +225,21 @@ def compute(session: Session, flt: ReportFilter, hours: BusinessHours) -> Report
         root_causes=_root_causes(session, flt),
         low_rated_words=low_rated_words(comments.elements()),
     )
+
+
+def _period(flt: ReportFilter, hours: BusinessHours) -> dict[str, Any]:
+    """The period in instants and in the desk's days, with the desk's today, so that no page or
+    script works out "today" or a day's bounds from its own clock and zone."""
+    first, last = flt.first_day(hours.time_zone), flt.last_day(hours.time_zone)
+    return {
+        "since": flt.since.isoformat() if flt.since else None,
+        "until": flt.until.isoformat() if flt.until else None,
+        "time_zone": hours.time_zone,
+        "today": hours.today(datetime.now(UTC)).isoformat(),
+        "first_day": first.isoformat() if first else None,
+        "last_day": last.isoformat() if last else None,
+        "days": [d.isoformat() for d in flt.days(hours.time_zone)],
+    }
 
 
 # -- the business clock ----------------------------------------------------------------------

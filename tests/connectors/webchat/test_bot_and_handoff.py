@@ -210,6 +210,11 @@ def test_after_hours_the_bot_says_when_and_takes_contact_details(
     assert "邮箱" in answer["text"]
     state = widget.wait_for(lambda f: f["type"] == "state" and f["state"] == "after_hours")
     assert state["eta"].startswith("2026-11-26T09:00")
+    assert state["eta_text"] == {
+        "zh": "明天 09:00（北京时间）",
+        "en": "tomorrow at 09:00 (Beijing time)",
+    }
+    assert state["time_zone"] == "Asia/Shanghai"
 
     # And the contact form's details become the customer's identities
     form = {"visitor_token": session["visitor_token"], "name": "王小姐"}

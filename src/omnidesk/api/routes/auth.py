@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
-from omnidesk.api.deps import SESSION_COOKIE, CurrentAgent, SessionDep, settings_of
+from omnidesk.api.deps import SESSION_COOKIE, CurrentAgent, SessionDep, desk_of, settings_of
 from omnidesk.api.schemas import (
     PROBLEMS,
     AgentOut,
+    DeskClock,
     LoginIn,
     Me,
     PasswordChangeIn,
@@ -62,7 +65,12 @@ def login(body: LoginIn, request: Request, response: Response, session: SessionD
         samesite="lax",
         secure=settings_of(request).public_url.startswith("https://"),
     )
-    return Me(agent=agent_out(session, result.agent), auth="session", csrf_token=csrf)
+    return Me(
+        agent=agent_out(session, result.agent),  # type: ignore[arg-type]
+        auth="session",
+        csrf_token=csrf,
+        desk=_desk_clock(request),
+    )
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -74,10 +82,22 @@ def logout(me: CurrentAgent, response: Response, session: SessionDep) -> None:
 
 
 @router.get("/me")
-def who_am_i(me: CurrentAgent, session: SessionDep) -> Me:
-    """The signed-in agent, how they signed in, and (for a session) its CSRF token."""
+def who_am_i(me: CurrentAgent, session: SessionDep, request: Request) -> Me:
+    """The signed-in agent, how they signed in, (for a session) its CSRF token, and the desk's
+    clock: its zone and today's date there."""
     agent = session.get(Agent, me.agent_id)
-    return Me(agent=agent_out(session, agent), auth=me.via, csrf_token=me.csrf_token)  # type: ignore[arg-type]
+    return Me(
+        agent=agent_out(session, agent),  # type: ignore[arg-type]
+        auth=me.via,
+        csrf_token=me.csrf_token,
+        desk=_desk_clock(request),
+    )
+
+
+def _desk_clock(request: Request) -> DeskClock:
+    """The desk's zone and today's date there (its default business hours' calendar)."""
+    hours = desk_of(request).config.hours["default"]
+    return DeskClock.model_validate(hours.clock(datetime.now(UTC)))
 
 
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS)

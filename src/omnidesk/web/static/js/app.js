@@ -1,6 +1,7 @@
 // The single-page app: who is signed in, the header and navigation, and which view shows.
 
 import { api, setCsrf, whenSignedOut } from "./api.js";
+import { setDeskClock } from "./clock.js";
 import { clear, h, select } from "./dom.js";
 import { label, lang, onLangChange, setLang, t } from "./i18n.js";
 import { isLive, onLiveStatus, startLive, stopLive } from "./live.js";
@@ -30,6 +31,7 @@ export function navigate(path, { replace = false } = {}) {
 export function signedIn(me) {
   state.me = me.agent;
   setCsrf(me.csrf_token);
+  setDeskClock(me.desk);
   startLive();
 }
 

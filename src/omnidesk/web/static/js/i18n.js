@@ -1,6 +1,8 @@
 // The UI's words in Chinese and English. The language follows the browser (zh* → 中文, else
 // English) until the agent picks one with the switch; the choice is kept in localStorage.
 
+import { formatDeskTime } from "./clock.js";
+
 const STRINGS = {
   en: {
     app: "omnidesk", inbox: "Inbox", dashboard: "Dashboard", admin: "Admin", logout: "Sign out",
@@ -36,7 +38,7 @@ const STRINGS = {
     from_request: "request #{id}", recording: "Recording", open_file: "Open", call: "Phone call",
     voice_message: "Voice message", media_unavailable: "The media is no longer available.",
     merged_into: "Merged into #{id}", score: "match {n}%",
-    period: "Period", last_days: "Last {n} days", total_requests: "Requests",
+    period: "Period", last_days: "Last {n} days", days_in_zone: "{first} – {last}, days in {zone}", total_requests: "Requests",
     first_response: "First response", resolution: "Resolution", median: "median", p90: "p90",
     business: "business hours", sla_attainment: "SLA attainment", csat: "Satisfaction (CSAT)",
     reopen_rate: "Reopen rate", volume_over_time: "Volume over time", by_channel: "By channel",
@@ -115,7 +117,7 @@ const STRINGS = {
     internal_note: "内部备注", from_request: "请求 #{id}", recording: "录音", open_file: "打开",
     call: "电话", merged_into: "已合并到 #{id}", score: "匹配度 {n}%",
     voice_message: "语音消息", media_unavailable: "该媒体文件已无法获取。",
-    period: "时间范围", last_days: "最近 {n} 天", total_requests: "请求数",
+    period: "时间范围", last_days: "最近 {n} 天", days_in_zone: "{first} 至 {last}（按 {zone} 日期）", total_requests: "请求数",
     first_response: "首次响应时间", resolution: "解决时间", median: "中位数", p90: "P90",
     business: "工作时间", sla_attainment: "SLA 达成率", csat: "满意度 (CSAT)",
     reopen_rate: "重开率", volume_over_time: "请求量趋势", by_channel: "按渠道",
@@ -295,13 +297,9 @@ export function known(kind) {
   return Object.keys(LABELS.en[kind] || {});
 }
 
+/** A moment as the desk reads it: in the desk's zone, named when the browser is elsewhere. */
 export function formatTime(iso) {
-  if (!iso) return "—";
-  const date = new Date(iso);
-  const sameDay = date.toDateString() === new Date().toDateString();
-  const options = sameDay ? { hour: "2-digit", minute: "2-digit" }
-    : { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" };
-  return date.toLocaleString(current === "zh" ? "zh-CN" : "en-GB", options);
+  return formatDeskTime(iso, current === "zh" ? "zh-CN" : "en-GB");
 }
 
 /** "3 h 12 min", "45 s": a span of milliseconds, coarse as it grows. */

@@ -9,20 +9,6 @@ import { PALETTE, gauge, hbars, legend, stackedBars } from "../charts.js";
 const CHANNEL_COLORS = { twilio: "#f22f46", email: "#0969da", wechat: "#07c160", weibo: "#e6162d",
   webchat: "#bf8700" };
 
-function isoDay(date) {
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-}
-
-function periodDays(n) {
-  const today = new Date();
-  return Array.from({ length: n }, (_, i) => {
-    const day = new Date(today);
-    day.setDate(today.getDate() - (n - 1 - i));
-    return isoDay(day);
-  });
-}
-
 function kpi(title, value, sub, testid) {
   return h("div", { class: "kpi", testid }, h("div", { class: "kpi-label" }, title),
     h("div", { class: "kpi-value" }, value), sub && h("div", { class: "kpi-sub" }, sub));
@@ -37,6 +23,7 @@ function chartCard(title, body, extra = "") {
 }
 
 async function overTime(days, report, dimension, query) {
+  // Each series asks for the very days of the first report, even past the desk's midnight.
   const names = Object.keys(report.volume[`by_${dimension}`]);
   const parts = await Promise.all(names.map((name) => api("/api/v1/reports",
     { query: { ...query, [dimension]: name === "unknown" ? null : name } })));
@@ -47,11 +34,10 @@ async function overTime(days, report, dimension, query) {
 }
 
 export async function render(main, ctx, n = Number(ctx.query.get("days") || 30), by = "channel") {
-  const days = periodDays(n);
-  const query = { since: days[0], until: days[days.length - 1] };
+  // The desk picks the days: the last n up to its today, in its zone (not the browser's).
   let report;
   try {
-    report = await api("/api/v1/reports", { query });
+    report = await api("/api/v1/reports", { query: { days: n } });
   } catch (error) {
     if (error instanceof ApiError && error.status === 403) {
       clear(main, h("div", { class: "error-box" }, t("staff_only")));
@@ -59,6 +45,8 @@ export async function render(main, ctx, n = Number(ctx.query.get("days") || 30),
     }
     throw error;
   }
+  const days = report.period.days;
+  const query = { since: report.period.first_day, until: report.period.last_day };
   const series = await overTime(days, report, by, query);
   const entries = (obj, kind) => Object.entries(obj).sort((a, b) => b[1] - a[1])
     .map(([k, v]) => [label(kind, k), v]);
@@ -70,6 +58,8 @@ export async function render(main, ctx, n = Number(ctx.query.get("days") || 30),
       [["channel", t("by_channel")], ["category", t("by_category")]], by));
   clear(main, h("section", { class: "dashboard", testid: "dashboard" },
     h("div", { class: "page-head" }, h("h1", {}, t("dashboard")), controls),
+    h("p", { class: "period", testid: "dashboard-days" }, t("days_in_zone",
+      { first: report.period.first_day, last: report.period.last_day, zone: report.period.time_zone })),
     h("div", { class: "kpis" },
       kpi(t("total_requests"), String(report.volume.total), t("last_days", { n }), "kpi-total"),
       kpi(t("first_response"), formatMinutes(report.first_response.median_minutes),

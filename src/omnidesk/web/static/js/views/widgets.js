@@ -1,5 +1,6 @@
 // Small parts several views share: channel badges, the SLA countdown, customer names.
 
+import { now } from "../clock.js";
 import { h } from "../dom.js";
 import { formatSpan, label, t } from "../i18n.js";
 
@@ -25,7 +26,7 @@ export function dueOf(item) {
 
 function paint(el) {
   const due = Date.parse(el.dataset.due);
-  const left = due - Date.now();
+  const left = due - now();
   el.textContent = left >= 0 ? t("due_in", { t: formatSpan(left) })
     : t("overdue", { t: formatSpan(-left) });
   el.classList.toggle("overdue", left < 0);
