@@ -21,11 +21,15 @@ _AUTO_SUBJECT = re.compile(
 _PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
 _FALSE = frozenset({"", "no", "false", "0"})
 # Non-RFC bounces (QQ, NetEase, older Exchange): the facts are only in the prose.
-_QUOTED_ID = re.compile(r"^\s*Message-ID\s*[:：]\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
+# Linear on purpose: [^\S\n]* rather than \s* after ^ (from every line start of a run of blank
+# lines, \s* would scan the rest of the run); addresses at most as long as RFC 5321 allows
+# (otherwise every "To:" of a long run of them scans the rest of the run for an "@").
+_QUOTED_ID = re.compile(r"^[^\S\n]*Message-ID\s*[:：]\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
 _STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 _SMTP_REPLY = re.compile(r"\b[45]\d\d[ -].*")
 _RECIPIENT = re.compile(
-    r"(?:收件人|收信人|Recipient|Original-Recipient|To)\s*[:：]\s*(?:rfc822;\s*)?<?([^\s<>;,]+@[^\s<>;,]+)",
+    r"(?:收件人|收信人|Recipient|Original-Recipient|To)\s*[:：]\s*(?:rfc822;\s*)?<?"
+    r"([^\s<>;,]{1,64}@[^\s<>;,]{1,255})",
     re.IGNORECASE,
 )
 

@@ -9,9 +9,10 @@ from collections.abc import Iterable
 # Our tag, as reply_subject writes it: "[#1234]".
 _TAG = re.compile(r"\[#(\d{1,18})\]")
 # Reply and forward prefixes of English, Chinese, Outlook-localised and German/Nordic mailers,
-# with an optional counter ("Re[2]:", "RE^2:") and a full-width colon.
+# with an optional counter ("Re[2]:", "RE^2:") and a full-width colon. Not \s*(counter)?\s*:
+# two runs of white space around an optional part backtrack quadratically.
 _PREFIX = re.compile(
-    r"^\s*(?:re|fwd?|aw|sv|vs|wg|回复|回覆|答复|转发|轉寄|转寄)\s*(?:\[\d+\]|\^\d+)?\s*[:：]\s*",
+    r"^\s*(?:re|fwd?|aw|sv|vs|wg|回复|回覆|答复|转发|轉寄|转寄)\s*(?:(?:\[\d+\]|\^\d+)\s*)?[:：]\s*",
     re.IGNORECASE,
 )
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")

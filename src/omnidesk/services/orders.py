@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,8 +13,11 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from omnidesk.errors import OmnideskError
+from omnidesk.patterns import LinearPattern, NotLinear, check_linear, compile_linear
 
 DEFAULT_ORDER_NUMBER_PATTERN = r"\b\d{10,20}\b"
+MAX_SCAN_CHARS = 4000
+"""How much of a message is searched for order numbers."""
 _PATH = r"^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$"
 
 
@@ -50,12 +52,9 @@ class OrderSystemConfig(BaseModel):
     @classmethod
     def _compiles(cls, value: str) -> str:
         try:
-            re.compile(value, re.ASCII)
-        except re.error as exc:
-            raise ValueError(
-                f"order_number_pattern is not a valid regular expression: {exc}"
-            ) from None
-        return value
+            return check_linear(value)
+        except NotLinear as exc:
+            raise ValueError(f"order_number_pattern: {exc}") from None
 
     @property
     def host(self) -> str:
@@ -87,18 +86,19 @@ def json_path(data: Any, path: str) -> Any:
 
 
 def find_order_numbers(
-    text: str, pattern: str | re.Pattern[str] = DEFAULT_ORDER_NUMBER_PATTERN
+    text: str, pattern: str | LinearPattern = DEFAULT_ORDER_NUMBER_PATTERN
 ) -> list[str]:
-    """Distinct order numbers in a message, in order of appearance.
+    """Distinct order numbers in the first MAX_SCAN_CHARS characters of a message, in order.
 
-    The pattern is compiled with re.ASCII so that `\\b` and `\\d` are ASCII-only: in Unicode mode
-    a Han character is a word character and "订单1234567890到哪了" has no `\\b` around the digits.
-    Full-width digits are folded first (NFKC). A pattern with a group returns the first group.
+    The pattern runs on RE2 (omnidesk.patterns), linear in the text, where `\\b` and `\\d` are
+    ASCII-only (as with re.ASCII): in Python's Unicode mode a Han character is a word character
+    and "订单1234567890到哪了" has no `\\b` around the digits. Full-width digits are folded first
+    (NFKC). A pattern with a group returns the first group.
     """
-    compiled = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, re.ASCII)
+    compiled = compile_linear(pattern) if isinstance(pattern, str) else pattern
     found = [
         match.group(1) if compiled.groups else match.group(0)
-        for match in compiled.finditer(unicodedata.normalize("NFKC", text))
+        for match in compiled.finditer(unicodedata.normalize("NFKC", text[:MAX_SCAN_CHARS]))
     ]
     return list(dict.fromkeys(n for n in found if n))
 

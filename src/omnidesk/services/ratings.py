@@ -13,6 +13,8 @@ import re
 import unicodedata
 
 MAX_COMMENT = 2000
+MAX_ANSWER_CHARS = 4000
+"""How much of a survey answer is read: the score and a comment of up to MAX_COMMENT."""
 
 # Longest first, so "不满意" wins over "满意" and "very good" over "good".
 _WORDS: dict[str, int] = {
@@ -35,8 +37,10 @@ _WORDS: dict[str, int] = {
     "perfect": 5, "amazing": 5, "awesome": 5, "fantastic": 5, "outstanding": 5,
 }  # fmt: skip
 _ORDERED_WORDS = sorted(_WORDS, key=len, reverse=True)
+# Linear even when searched: (?<!\s) never starts inside white space (matched from the start,
+# as here, it changes nothing) and \s*+ gives none back (no word starts with white space).
 _WORD_SCORE = re.compile(
-    r"(?:我觉得|我感觉|感觉|总体|整体|总的来说|我|i am|i'm|im|it was|overall)?\s*("
+    r"(?<!\s)(?:我觉得|我感觉|感觉|总体|整体|总的来说|我|i am|i'm|im|it was|overall)?\s*+("
     + "|".join(re.escape(w) for w in _ORDERED_WORDS)
     + ")",
     re.IGNORECASE,
@@ -50,7 +54,8 @@ _NOT_RATINGS = ("不好意思", "好的", "差不多", "差点", "good morning",
 _TRADITIONAL = str.maketrans("滿極還錯較糕討厭評壞", "满极还错较糕讨厌评坏")
 _SKIN_AND_VARIANTS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f\u200d]")
 
-_LEAD = r"(?:(?:评分|打分|我打|我给|给|rating|score|i give|i'd give)\s*[:：]?\s*)?"
+# Not \s*[:：]?\s*: two runs of white space around an optional colon backtrack quadratically.
+_LEAD = r"(?:(?:评分|打分|我打|我给|给|rating|score|i give|i'd give)\s*(?:[:：]\s*)?)?"
 _DIGIT_SCORE = re.compile(
     _LEAD + r"([1-5])(?:\s*(?:分|星|颗星|/\s*5|stars?|points?|out of 5))?(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
@@ -111,8 +116,10 @@ def _mapped(text: str) -> tuple[str, list[int]]:
 def parse_rating(text: str, language: str | None = None) -> tuple[int, str | None] | None:
     """(score, comment or None) when `text` answers a satisfaction survey; None otherwise.
 
-    `language` is the survey's; words of both languages are understood whatever it is.
+    `language` is the survey's; words of both languages are understood whatever it is. Only the
+    first MAX_ANSWER_CHARS characters are read.
     """
+    text = text[:MAX_ANSWER_CHARS]
     normalised, origin = _mapped(text)
     start = len(normalised) - len(normalised.lstrip())
     body = normalised[start:].rstrip()

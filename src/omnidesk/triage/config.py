@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from omnidesk.errors import ConfigError
+from omnidesk.patterns import check_linear
 
 Priority = Literal["low", "normal", "high", "urgent"]
 PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
@@ -27,12 +28,9 @@ DEFAULT_CONFIG = Path("config/triage.toml")
 _REPO_CONFIG = Path(__file__).resolve().parents[3] / "config" / "triage.toml"
 
 
-def _check_regex(pattern: str, flags: int = 0) -> str:
-    try:
-        re.compile(pattern, flags)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression ({exc}): {pattern!r}") from exc
-    return pattern
+def _check_regex(pattern: str, *, ignore_case: bool = False) -> str:
+    # Configured patterns run on RE2 (omnidesk.patterns): refused here unless linear-time.
+    return check_linear(pattern, ignore_case=ignore_case)
 
 
 class _Strict(BaseModel):
@@ -57,7 +55,7 @@ class ModelSettings(_Strict):
 
 
 class EntityPatterns(_Strict):
-    r"""Configurable entity patterns, compiled with re.ASCII so \b works beside Chinese."""
+    r"""Entity patterns, run on RE2 (\b, \d, \w are ASCII, so \b works beside Chinese)."""
 
     order_number: str = r"\b\d{10,20}\b"
     tracking: tuple[str, ...] = ()
@@ -65,12 +63,12 @@ class EntityPatterns(_Strict):
     @field_validator("order_number")
     @classmethod
     def _order_regex(cls, value: str) -> str:
-        return _check_regex(value, re.ASCII)
+        return _check_regex(value)
 
     @field_validator("tracking")
     @classmethod
     def _tracking_regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(_check_regex(p, re.ASCII | re.IGNORECASE) for p in value)
+        return tuple(_check_regex(p, ignore_case=True) for p in value)
 
 
 class Rule(_Strict):
@@ -86,7 +84,7 @@ class Rule(_Strict):
     @field_validator("patterns")
     @classmethod
     def _regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(_check_regex(p, re.IGNORECASE) for p in value)
+        return tuple(_check_regex(p, ignore_case=True) for p in value)
 
     @model_validator(mode="after")
     def _does_something(self) -> Rule:
@@ -104,7 +102,7 @@ class Sentiment(_Strict):
     @field_validator("negative")
     @classmethod
     def _regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(_check_regex(p, re.IGNORECASE) for p in value)
+        return tuple(_check_regex(p, ignore_case=True) for p in value)
 
 
 class TriageConfig(_Strict):

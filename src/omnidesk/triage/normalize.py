@@ -1,4 +1,12 @@
-"""Text normalisation for triage: NFKC widths, traditional → simplified, replies, salutations."""
+"""Text normalisation for triage: NFKC widths, traditional → simplified, replies, salutations.
+
+Triage reads at most `MAX_CHARS` characters of a message: `normalize` keeps the first
+`MAX_CHARS` (before and after NFKC, which can lengthen a text) and `strip_quoted` looks for the
+quoted earlier message only within them. Everything downstream (the model's features, the
+rules, the entities, knowledge retrieval) therefore sees at most `MAX_CHARS` characters, and
+every pattern here is linear in them: the sign-off pattern runs on RE2 (omnidesk.patterns), the
+others are anchored or bounded.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +14,12 @@ import re
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
+
+from omnidesk.patterns import PY_SPACE, compile_linear
 
 MAX_CHARS = 4000
+"""How much of a message triage reads (see the module's docstring)."""
 # Zero-width characters and the BOM: invisible, but they split words and n-grams.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
@@ -27,14 +39,17 @@ _GREETING = re.compile(
     r"\s*[,.!:;\n，。！：；~～]+\s*",
     re.IGNORECASE,
 )
-_SIGN_OFF = re.compile(
-    r"(?:^|\n|(?<=[.!?。！？,，]) ?|(?<=[\u3400-\u9fff]) )\s*"
+# A sign-off ends the text. RE2, not `re`: backtracking over its three runs of white space took
+# seconds on a long one. RE2 has no lookbehind, so the punctuation or Han character a sign-off
+# may follow is matched and put back (`_keep`); PY_SPACE is Python's \s.
+_SIGN_OFF = compile_linear(
+    rf"(?:^|\n|(?P<mark>[.!?。！？,，]) ?|(?P<han>[\x{{3400}}-\x{{9fff}}]) ){PY_SPACE}*"
     r"(?:(?:many )?thanks?(?: you)?(?: very much| so much| in advance| again)?|thx|cheers|"
     r"(?:best|kind|warm)? ?regards|best(?: wishes)?|sincerely|yours (?:truly|sincerely)|"
     r"all the best|sent from .{0,40}|--|"
     r"谢谢(?:啦|你|您)?|多谢|辛苦(?:了|啦)|期待(?:您的)?回复|盼复|祝好|此致敬礼|发自我的.{0,20}|——.{0,20})"
-    r"[ ,.!。！~～]*(?:\n.{0,40}){0,3}\s*$",
-    re.IGNORECASE,
+    rf"[ ,.!。！~～]*(?:\n.{{0,40}}){{0,3}}{PY_SPACE}*$",
+    ignore_case=True,
 )
 # Variants that t2s leaves alone but shoppers write both ways; folded so one spelling is learned.
 _VARIANTS = {"帐号": "账号", "帐户": "账户", "甚么": "什么", "麽": "么", "噉": "咁"}
@@ -81,23 +96,31 @@ def to_simplified(text: str) -> str:
 
 
 def strip_quoted(text: str) -> str:
-    """Drop the quoted earlier message of an email reply, keeping what the customer wrote now."""
-    match = _QUOTE_START.search(text)
+    """Drop the quoted earlier message of an email reply, keeping what the customer wrote now.
+
+    Only the first MAX_CHARS characters are searched: triage reads no further.
+    """
+    match = _QUOTE_START.search(text, 0, MAX_CHARS)
     if match is None or match.start() == 0:
         return text
     return text[: match.start()]
 
 
+def _keep(sign_off: Any) -> str:
+    """What a sign-off match gives back: the punctuation or Han character it follows."""
+    return str(sign_off.group("mark") or sign_off.group("han") or "")
+
+
 def strip_salutations(text: str) -> str:
     """Drop an opening greeting and a closing sign-off, unless nothing else would remain."""
     body = _GREETING.sub("", _GREETING.sub("", text, count=1), count=1)
-    body = _SIGN_OFF.sub("", body, count=1).strip()
+    body = _SIGN_OFF.sub(_keep, body, count=1).strip()
     return body or text
 
 
 def normalize(text: str) -> str:
     """NFKC (full-width → half-width), simplified Chinese, tidy whitespace; case is kept."""
-    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).translate(_INVISIBLE)
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS])[:MAX_CHARS].translate(_INVISIBLE)
     if any("\u3400" <= ch <= "\u9fff" for ch in text):
         text = to_simplified(text)
     text = _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))

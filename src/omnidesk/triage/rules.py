@@ -1,10 +1,14 @@
-"""Must-not-miss rules and priority cues from the configuration, compiled once."""
+"""Must-not-miss rules and priority cues from the configuration, compiled once.
+
+The configured patterns run on RE2 (omnidesk.patterns): linear in the text whatever it holds.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from omnidesk.patterns import LinearPattern, compile_linear
 from omnidesk.triage.config import Priority, Rule, TriageConfig, priority_rank
 
 _SHOUTED = re.compile(r"\b[A-Z]{5,}\b")
@@ -30,8 +34,8 @@ class RuleHit:
 NO_HIT = RuleHit(None, None, 0.0, None, ())
 
 
-def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+def _compile(patterns: tuple[str, ...]) -> LinearPattern:
+    return compile_linear("|".join(f"(?:{p})" for p in patterns), ignore_case=True)
 
 
 class Rules:
@@ -39,7 +43,7 @@ class Rules:
 
     def __init__(self, config: TriageConfig) -> None:
         """Compile every rule's patterns into one expression per rule."""
-        self._rules: tuple[tuple[Rule, re.Pattern[str]], ...] = tuple(
+        self._rules: tuple[tuple[Rule, LinearPattern], ...] = tuple(
             (rule, _compile(rule.patterns)) for rule in config.rules
         )
         self._negative = _compile(config.sentiment.negative) if config.sentiment.negative else None
