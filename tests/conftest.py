@@ -26,6 +26,8 @@ from tests.live import LiveServer, free_port
 from tests.servers.postgres import PostgresServer, postgres_server
 from tests.servers.redis import RedisServer, embedded_redis, redis_server
 
+pytest_plugins = ("tests.guards",)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(

@@ -9,7 +9,7 @@ import dramatiq
 import redis
 import structlog
 
-from omnidesk.db import unit_of_work
+from omnidesk.db import read_session, unit_of_work
 from omnidesk.services import sweep
 from omnidesk.settings import Settings
 from workers import feedback, runtime
@@ -36,12 +36,12 @@ def retrain_classifier() -> None:
     from omnidesk.triage.config import load_config
 
     settings = runtime.settings()
-    with unit_of_work(settings) as session:
+    with read_session(settings) as session:
         if corrections.untrained(session) == 0:
             return
-        result = corrections.retrain_with_corrections(
-            session, settings.triage_model_dir, load_config()
-        )
+    result = corrections.retrain_with_corrections(
+        settings, settings.triage_model_dir, load_config()
+    )
     log.info("classifier_retrained", version=result.version, activated=result.activated)
 
 

@@ -15,6 +15,8 @@ from omnidesk.models import AuditLog, Direction, Message, Request
 from omnidesk.services.hours_config import HoursConfig, SlaPolicyConfig, due_times
 from tests.factories import TWILIO_TOKEN, post_sms, twilio_toml, wait_until
 
+pytestmark = pytest.mark.clock
+
 API = "/api/v1"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FILE_SETTINGS = """

@@ -70,7 +70,7 @@ def test_retraining_uses_the_corrections_and_marks_them(settings, model_dir):
             corrections.recategorise(session, request_id, "account", "wang", load_config())
     with unit_of_work(settings) as session:
         assert corrections.untrained(session) == 5
-        result = corrections.retrain_with_corrections(session, model_dir, load_config())
+    result = corrections.retrain_with_corrections(settings, model_dir, load_config())
     assert result.corrections_used == 5
     with Session(get_engine(settings)) as session:
         trained = {c.trained_in for c in session.exec(select(Correction))}

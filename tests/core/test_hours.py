@@ -18,6 +18,8 @@ from omnidesk.services.hours_config import (
     parse_duration,
 )
 
+pytestmark = pytest.mark.clock
+
 HOURS = BusinessHours()
 BEIJING = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")

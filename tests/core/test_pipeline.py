@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,7 +12,7 @@ from sqlmodel import Session, select
 from omnidesk.db import get_engine, unit_of_work
 from omnidesk.desk import Desk
 from omnidesk.inbound import InboundMessage, Sender
-from omnidesk.models import Event, Message, Request, Stage, utcnow
+from omnidesk.models import Direction, Event, Message, Request, RequestStatus, Stage, utcnow
 from omnidesk.services import classify, ingest, record, respond, route, sweep
 from omnidesk.services.answers import Answerer
 from omnidesk.services.intake import DeskIntake
@@ -137,3 +139,82 @@ def test_an_opt_out_keyword_opens_no_request_and_marks_the_identity(desk):
         assert session.exec(select(Request)).all() == []
         assert session.exec(select(Identity)).one().opted_out is True
         assert session.exec(select(Message).where(Message.direction == "outbound")).all() == []
+
+
+# -- one request and one acknowledgement per customer -------------------------------------------
+
+
+def through(desk: Desk, message_id: int) -> None:
+    for stage in ("ingest", "classify", "route", "respond", "record"):
+        run(desk, stage, message_id)
+
+
+def acknowledgements(settings) -> list[Message]:
+    with Session(get_engine(settings)) as session:
+        stmt = select(Message).where(Message.direction == Direction.OUTBOUND)
+        return list(session.exec(stmt).all())
+
+
+def test_an_earlier_message_swept_back_after_a_later_one_opened_the_request_is_not_acknowledged(
+    desk,
+):
+    # Given two SMS from one customer; the first one's ingest is lost (a Redis restart)
+    earlier = accept(desk, "你好，我想问一下退货", "SM-early")
+    later = accept(desk, "订单还没到，怎么回事", "SM-late")
+    # When the later one opens the request and is acknowledged, then the sweeper brings back
+    # the earlier one
+    through(desk, later)
+    through(desk, earlier)
+
+    # Then both are on one request, opened by the later message, and one acknowledgement went out
+    with Session(get_engine(desk.settings)) as session:
+        request = session.exec(select(Request)).one()
+        joined = session.exec(select(Message.request_id).where(Message.id == earlier)).one()
+    assert request.opening_message_id == later
+    assert joined == request.id
+    [reply] = acknowledgements(desk.settings)
+    assert reply.thread["in_reply_to"] == "SM-late"
+
+
+def test_two_messages_of_a_returning_customer_at_the_same_instant_open_one_request(
+    desk, monkeypatch
+):
+    # Given a customer whose earlier request is resolved
+    earlier = accept(desk, "在吗", "SM-old")
+    run(desk, "ingest", earlier)
+    with unit_of_work(desk.settings) as session:
+        session.exec(select(Request)).one().status = RequestStatus.RESOLVED
+    # and two new messages of theirs, ingested by two workers at the same moment, each taking
+    # a while between looking for an open request and opening one
+    first, second = accept(desk, "订单还没到", "SM-a"), accept(desk, "我的订单呢", "SM-b")
+    looked = ingest.find_request
+
+    def slow_find(*args, **kwargs):
+        found = looked(*args, **kwargs)
+        time.sleep(0.3)
+        return found
+
+    monkeypatch.setattr(ingest, "find_request", slow_find)
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def ingest_one(message_id: int) -> None:
+        start.wait()
+        try:
+            run(desk, "ingest", message_id)
+        except Exception as exc:  # noqa: BLE001
+            failures.append(exc)
+
+    workers = [threading.Thread(target=ingest_one, args=(m,)) for m in (first, second)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+
+    # Then both join one new request
+    assert failures == []
+    with Session(get_engine(desk.settings)) as session:
+        joined = set(session.exec(select(Message.request_id).where(Message.id != earlier)).all())
+        requests = session.exec(select(Request)).all()
+    assert len(requests) == 2  # the resolved one, and one new
+    assert len(joined) == 1

@@ -15,6 +15,8 @@ from omnidesk.services import classify, ingest, route, sla
 from omnidesk.services.intake import DeskIntake
 from omnidesk.services.pipeline import NullDispatcher, run_stage
 
+pytestmark = pytest.mark.clock
+
 DESK = """
 [[teams]]
 name = "complaints"

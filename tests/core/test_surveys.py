@@ -33,6 +33,8 @@ from omnidesk.services.ratings import is_negative, parse_rating
 from omnidesk.services.survey_links import ExpiredLink, InvalidLink, LinkSigner
 from omnidesk.settings import Settings
 
+pytestmark = pytest.mark.clock
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOON = datetime(2026, 11, 25, 12, 0, tzinfo=SHANGHAI)  # a Wednesday
 CUSTOMER = "+8613800138000"

@@ -32,6 +32,8 @@ from tests.factories import (
 from tests.live import LiveServer
 from workers.dispatch import DramatiqDispatcher
 
+pytestmark = pytest.mark.clock
+
 ORDER_TOKEN = "order-api-token"
 WEDNESDAY_23_BEIJING = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 

@@ -53,6 +53,8 @@ from tests.factories import (
 )
 from workers.dispatch import DramatiqDispatcher, dispatch_all
 
+pytestmark = pytest.mark.clock
+
 FOLLOW_UP = """
 [[teams]]
 name = "general"

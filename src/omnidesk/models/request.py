@@ -57,6 +57,11 @@ class Request(SQLModel, table=True):
     complaint_ref: str | None = Field(default=None, max_length=32)
     escalation_level: int = 0
     # A live-chat request the bot still answers: not a task in any queue until it is handed off.
+    # The customer message that opened the request, written in the transaction that opens it:
+    # the one that gets the acknowledgement, even if an earlier message of the customer's is
+    # ingested later (lost in a Redis restart and swept back). No foreign key: message and
+    # request point at each other.
+    opening_message_id: int | None = Field(default=None)
     bot_active: bool = False
     sla_warned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     first_response_due: datetime | None = Field(default=None, sa_type=UTCDateTime)

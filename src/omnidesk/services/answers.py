@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -160,3 +160,55 @@ def asks_for_human(text: str) -> bool:
 
 def confirms_solved(text: str, language: str | None) -> bool:
     return is_confirmation(text, language or "zh")
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One question to the answerer: what `Answerer.answer` is called with."""
+
+    text: str
+    category: str | None
+    language: str
+    short: bool
+
+
+Found = AutoAnswer | LookupFailure | None
+
+
+class AnswerSource(Protocol):
+    """What the respond stage and the bot ask: an `Answerer`, or `PrefetchedAnswers`."""
+
+    def answer(self, text: str, category: str | None, language: str, short: bool) -> Found: ...
+
+
+class PrefetchedAnswers:
+    """Answers looked up before the write transaction, replayed inside it.
+
+    A stage plans its lookups from what it read (`respond.lookups`), `fetch` asks the answerer
+    with no transaction open (the order system over HTTP, knowledge retrieval), and the stage's
+    short write transaction asks this object the same questions. A chain of lookups stops at the
+    first that finds something (an answer or an order-system failure), as the stage does. A
+    question that was not planned (the request changed in between) finds nothing here: the
+    customer then gets the acknowledgement, and no call goes out while the database is locked.
+    """
+
+    def __init__(self, found: dict[Lookup, Found]) -> None:
+        self.found = found
+
+    @classmethod
+    def fetch(cls, answerer: Answerer, chain: list[Lookup]) -> PrefetchedAnswers:
+        found: dict[Lookup, Found] = {}
+        for lookup in chain:
+            found[lookup] = answerer.answer(
+                lookup.text, lookup.category, lookup.language, lookup.short
+            )
+            if found[lookup] is not None:
+                break
+        return cls(found)
+
+    def answer(self, text: str, category: str | None, language: str, short: bool) -> Found:
+        lookup = Lookup(text, category, language, short)
+        if lookup not in self.found:
+            log.info("answer_not_prefetched", category=category, language=language)
+            return None
+        return self.found[lookup]

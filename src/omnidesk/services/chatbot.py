@@ -16,7 +16,13 @@ from sqlmodel import Session, select
 from omnidesk.config_file import DeskConfig
 from omnidesk.models import Event, Message, Request, utcnow
 from omnidesk.services import assign, events, ingest, sla
-from omnidesk.services.answers import Answerer, AutoAnswer, LookupFailure, asks_for_human
+from omnidesk.services.answers import (
+    AnswerSource,
+    AutoAnswer,
+    Lookup,
+    LookupFailure,
+    asks_for_human,
+)
 
 # Channels whose new requests the bot answers first (live chat, where someone waits on the page).
 BOT_CHANNELS = frozenset({"webchat"})
@@ -70,8 +76,28 @@ def wants_person(text: str) -> bool:
     return cleaned in HANDOFF_LABELS.values() or asks_for_human(cleaned)
 
 
+def lookups(session: Session, request: Request, message: Message) -> list[Lookup]:
+    """The answerer questions `answer` will ask for this message, in order (the first that finds
+    something wins): asked before the write transaction, with none open (`PrefetchedAnswers`)."""
+    if wants_person(message.text) or request.category == "complaint":
+        return []
+    language = request.language if request.language in ("zh", "en") else "zh"
+    chain = [Lookup(message.text, request.category, language, True)]
+    if not ingest.is_opening_message(session, message):
+        chain += [
+            Lookup(message.text, category, language, True)
+            for category in (None, "order")
+            if category != request.category
+        ]
+    return chain
+
+
 def answer(
-    session: Session, request: Request, message: Message, config: DeskConfig, answerer: Answerer
+    session: Session,
+    request: Request,
+    message: Message,
+    config: DeskConfig,
+    answerer: AnswerSource,
 ) -> tuple[str, str]:
     """The bot's reply to one customer message and its kind (bot_answer, bot_unsure, handoff)."""
     language = request.language if request.language in ("zh", "en") else "zh"
@@ -113,7 +139,7 @@ def record_lookup(
 
 
 def _lookup(
-    session: Session, request: Request, message: Message, answerer: Answerer, language: str
+    session: Session, request: Request, message: Message, answerer: AnswerSource, language: str
 ) -> AutoAnswer | LookupFailure | None:
     """An answer in the request's category; for a later message also in any category, and
     from the order system: a chat moves from topic to topic, and the request's category is

@@ -64,14 +64,36 @@ class TriageLabeller:
         )
 
 
-def run(session: Session, message: Message, labeller: Labeller) -> list[Task]:
-    """Label the message's request once; later messages of the same request change nothing here."""
+Question = tuple[str, str | None, str | None]  # text, subject, channel: what `label` reads
+
+
+def question(session: Session, message: Message) -> Question | None:
+    """What to label, or None when the request is labelled already (or there is none).
+
+    Read before the write transaction: the classifier runs with none open (durability
+    contract §6), then `apply` writes its label in a short one that checks again.
+    """
     if message.request_id is None:
+        return None
+    request = session.get(Request, message.request_id)
+    if request is None or request.category is not None:
+        return None
+    return message.text, message.subject, message.channel
+
+
+def run(session: Session, message: Message, labeller: Labeller) -> list[Task]:
+    """Label the message's request once, in one go (tools and tests; the actor splits it)."""
+    asked = question(session, message)
+    return apply(session, message, labeller.label(*asked) if asked else None)
+
+
+def apply(session: Session, message: Message, label: Label | None) -> list[Task]:
+    """Write the label of the message's request once; later messages change nothing here."""
+    if label is None or message.request_id is None:
         return []
     request = session.get(Request, message.request_id)
     if request is None or request.category is not None:
-        return []
-    label = labeller.label(message.text, message.subject, message.channel)
+        return []  # labelled meanwhile (an agent, or a duplicate delivery): theirs stands
     request.category = label.category
     request.category_confidence = label.confidence
     request.priority = label.priority

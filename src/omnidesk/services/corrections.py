@@ -6,8 +6,10 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from omnidesk.db import read_session, unit_of_work
 from omnidesk.models import Correction, Direction, Message, Request, utcnow
 from omnidesk.services import events
+from omnidesk.settings import Settings
 from omnidesk.triage import store
 from omnidesk.triage.config import TriageConfig
 from omnidesk.triage.train import TrainResult, retrain
@@ -83,18 +85,35 @@ def untrained(session: Session) -> int:
 
 
 def retrain_with_corrections(
-    session: Session,
+    settings: Settings,
     model_dir: Path,
     config: TriageConfig,
     *,
     force: bool = False,
     extra: list[tuple[str, str]] | None = None,
 ) -> TrainResult:
-    """Train on the training set plus every correction; mark them used when activated."""
-    pairs = training_pairs(session) + list(extra or [])
+    """Train on the training set plus every correction; mark those used when activated.
+
+    Training takes seconds: the corrections are read in a read-only session, the model is
+    trained with no transaction open, and only the outcome is written, in a short one
+    (DESIGN.md, contract §6). A correction made while training is left for the next time.
+    """
+    with read_session(settings) as session:
+        pairs = training_pairs(session) + list(extra or [])
+        used = [c.id for c in session.exec(select(Correction)) if c.trained_in is None]
     result = retrain(model_dir, pairs, config=config, force=force)
-    if result.activated:
-        for c in session.exec(select(Correction).where(col(Correction.trained_in).is_(None))):
+    with unit_of_work(settings) as session:
+        record_training(session, result, used)  # type: ignore[arg-type]
+    return result
+
+
+def record_training(session: Session, result: TrainResult, used: list[int]) -> None:
+    """The outcome of a training run: its corrections marked used (if activated), an event."""
+    if result.activated and used:
+        stmt = select(Correction).where(
+            col(Correction.id).in_(used), col(Correction.trained_in).is_(None)
+        )
+        for c in session.exec(stmt):
             c.trained_in = result.version
             session.add(c)
     events.record(
@@ -106,4 +125,3 @@ def retrain_with_corrections(
         macro_f1=round(result.report.macro_f1, 4),
         corrections=result.corrections_used,
     )
-    return result

@@ -7,7 +7,15 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from omnidesk.inbound import Sender
-from omnidesk.models import OPEN_STATUSES, Direction, Message, Request, RequestStatus, utcnow
+from omnidesk.models import (
+    OPEN_STATUSES,
+    Customer,
+    Direction,
+    Message,
+    Request,
+    RequestStatus,
+    utcnow,
+)
 from omnidesk.services import chatbot, events, identity, surveys
 from omnidesk.services.pipeline import Task
 
@@ -22,6 +30,9 @@ def run(session: Session, message: Message) -> list[Task]:
         display_name=message.sender_name,
     )
     customer, ident = identity.resolve(session, sender)
+    # One customer's messages are ingested one at a time: two first messages at the same instant
+    # (two API processes, two workers) must find one open request, not open two.
+    lock_customer(session, customer.id)  # type: ignore[arg-type]
     message.customer_id = customer.id
     message.identity_id = ident.id
     if message.automatic in ("opt_out", "opt_in"):
@@ -84,9 +95,17 @@ def find_request(
     return session.exec(stmt_open).first(), "open_request"
 
 
+def lock_customer(session: Session, customer_id: int) -> None:
+    """Hold the customer's row until commit (PostgreSQL; SQLite has one writer at a time)."""
+    session.exec(select(Customer.id).where(Customer.id == customer_id).with_for_update()).first()
+
+
 def is_opening_message(session: Session, message: Message) -> bool:
-    """True when this is the first customer message of its request."""
-    stmt = (
+    """True when this message opened its request (the one the acknowledgement answers)."""
+    request = session.get(Request, message.request_id) if message.request_id else None
+    if request is not None and request.opening_message_id is not None:
+        return request.opening_message_id == message.id
+    stmt = (  # requests opened before the opening message was recorded
         select(Message.id)
         .where(Message.request_id == message.request_id, Message.direction == Direction.INBOUND)
         .order_by(col(Message.id))
@@ -104,6 +123,7 @@ def _open(session: Session, message: Message, customer_id: int) -> Request:
         status=RequestStatus.NEW,
         last_message_at=message.received_at or utcnow(),
         bot_active=chatbot.is_bot_channel(message.channel),
+        opening_message_id=message.id,
     )
     session.add(request)
     session.flush()

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import structlog
 
-from omnidesk.db import unit_of_work
+from omnidesk.db import read_session, unit_of_work
 from omnidesk.errors import MediaUnavailable
 from omnidesk.inbound import Attachment
 from omnidesk.models import Message
@@ -71,7 +71,7 @@ def ensure_stored(
         MediaUnavailable: nothing to fetch (`not_kept`), or the provider's refusal.
         TransientError: the provider cannot be reached now.
     """
-    with unit_of_work(desk.settings) as session:
+    with read_session(desk.settings) as session:
         message = session.get(Message, message_id)
         if message is None or not 0 <= index < len(message.attachments):
             raise MediaUnavailable("not_found", "no such attachment")
@@ -103,7 +103,7 @@ def prefetch(desk: Desk, message_id: int, max_bytes: int = DEFAULT_MAX_MEDIA_BYT
     Raises:
         TransientError: the provider cannot be reached now (the caller retries later).
     """
-    with unit_of_work(desk.settings) as session:
+    with read_session(desk.settings) as session:  # most messages hold none: no write lock
         message = session.get(Message, message_id)
         held = [
             index

@@ -3,7 +3,9 @@
 Each stage runs on one inbound message. It locks the row, returns at once when the message has
 already left the stage (a duplicate delivery of the task), and moves the message to the next stage
 in the same transaction as its effect (durability contract §3). The caller commits, then enqueues
-what the stage returns.
+what the stage returns. A stage with slow work (the classifier, order and knowledge lookups, the
+bot) plans it first in a read-only session (`plan_stage`), does it with no transaction open, and
+only then opens its write transaction (§6).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import structlog
 from sqlmodel import Session, select
@@ -58,6 +60,19 @@ def next_stage(stage: str) -> Stage:
 
 
 StageBody = Callable[[Session, Message], list[Task] | None]
+P = TypeVar("P")
+
+
+def plan_stage(
+    session: Session, stage: str, message_id: int, plan: Callable[[Session, Message], P]
+) -> P | None:
+    """What a stage's slow work needs, read in a read-only session (no lock, no write): None
+    when the message is not (or no longer) at this stage. The slow work then runs with no
+    transaction open, and `run_stage` writes its result in a short one that checks again."""
+    message = session.get(Message, message_id)
+    if message is None or message.stage != stage:
+        return None
+    return plan(session, message)
 
 
 def lock_message(session: Session, message_id: int) -> Message | None:

@@ -27,7 +27,8 @@ from omnidesk.models import (
 )
 from omnidesk.services import chatbot, events, mail, sla, surveys, templates
 from omnidesk.services.answers import (
-    Answerer,
+    AnswerSource,
+    Lookup,
     asks_for_human,
     confirms_solved,
 )
@@ -37,11 +38,36 @@ from omnidesk.services.pipeline import SEND, Task
 MAX_AUTO_REPLY_AGE = timedelta(days=3)
 
 
+def lookups(
+    session: Session, message: Message, config: DeskConfig, auto_reply_limit: int | None = None
+) -> list[Lookup]:
+    """The answerer questions `run` will ask for this message, in order (the first that finds
+    something wins). The respond actor asks them with no transaction open (order-system HTTP
+    calls, knowledge retrieval), then runs `run` with the answers (`PrefetchedAnswers`) in one
+    short write transaction (durability contract §6)."""
+    if message.request_id is None or message.automatic:
+        return []
+    request = session.get(Request, message.request_id)
+    if request is None or _why_not(session, message, auto_reply_limit):
+        return []
+    if request.bot_active:
+        return chatbot.lookups(session, request, message)
+    if not is_opening_message(session, message):
+        return []
+    language = request.language or config.desk.default_language
+    short = message.channel in templates.SHORT_CHANNELS
+    return [Lookup(_question(message), request.category, language, short)]
+
+
+def _question(message: Message) -> str:
+    return f"{message.subject or ''}\n{message.text}"
+
+
 def run(
     session: Session,
     message: Message,
     config: DeskConfig,
-    answerer: Answerer,
+    answerer: AnswerSource,
     auto_reply_limit: int | None = None,
 ) -> list[Task]:
     if message.request_id is None or message.automatic:
@@ -84,13 +110,15 @@ def _why_not(session: Session, message: Message, auto_reply_limit: int | None) -
 
 
 def _first_reply(
-    session: Session, request: Request, message: Message, config: DeskConfig, answerer: Answerer
+    session: Session,
+    request: Request,
+    message: Message,
+    config: DeskConfig,
+    answerer: AnswerSource,
 ) -> str:
     language = request.language or config.desk.default_language
     short = message.channel in templates.SHORT_CHANNELS
-    found = answerer.answer(
-        f"{message.subject or ''}\n{message.text}", request.category, language, short
-    )
+    found = answerer.answer(_question(message), request.category, language, short)
     found = chatbot.record_lookup(session, request, message, found)
     if found is not None:
         footer = templates.phrase(

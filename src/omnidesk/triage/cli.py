@@ -135,12 +135,10 @@ def _desk_has_schema() -> bool:
 def _train_with_desk_corrections(
     directory: Path, config: Any, force: bool, fixes: list[tuple[str, str]]
 ) -> Any:
-    from omnidesk.db import unit_of_work
     from omnidesk.services.corrections import retrain_with_corrections
     from omnidesk.settings import get_settings
 
-    with unit_of_work(get_settings()) as session:
-        return retrain_with_corrections(session, directory, config, force=force, extra=fixes)
+    return retrain_with_corrections(get_settings(), directory, config, force=force, extra=fixes)
 
 
 @classifier_app.command("evaluate")

@@ -17,6 +17,8 @@ from omnidesk.inbound import Attachment, Sender
 from omnidesk.services.hours import BusinessHours
 from tests.live import LiveServer, free_port
 
+pytestmark = pytest.mark.clock
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TUESDAY_10 = datetime(2024, 3, 5, 10, 0, tzinfo=SHANGHAI)
 TUESDAY_20 = datetime(2024, 3, 5, 20, 0, tzinfo=SHANGHAI)

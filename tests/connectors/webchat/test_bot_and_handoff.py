@@ -13,6 +13,8 @@ from tests.connectors.webchat.conftest import (
 )
 from tests.factories import wait_until
 
+pytestmark = pytest.mark.clock
+
 
 def queue_ids(api, person) -> list[int]:
     response = api.get("/api/v1/requests", headers=person.auth)

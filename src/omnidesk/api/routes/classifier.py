@@ -33,14 +33,14 @@ def classifier(me: StaffAgent, session: SessionDep, request: Request) -> Classif
 def retrain(body: RetrainIn, me: AdminAgent, request: Request) -> RetrainOut:
     """Train on the training set plus agents' corrections now; activated if not worse.
 
-    Holds the database for the second or two training takes (corrections are marked used).
+    Training (a second or two) holds no transaction; the corrections used are marked after.
     """
     settings = request.app.state.settings
     try:
+        result = corrections.retrain_with_corrections(
+            settings, settings.triage_model_dir, load_config(), force=body.force
+        )
         with unit_of_work(settings) as session:
-            result = corrections.retrain_with_corrections(
-                session, settings.triage_model_dir, load_config(), force=body.force
-            )
             audit.record(
                 session,
                 me.username,
