@@ -70,6 +70,19 @@ def up(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
 
 
 @app.command()
+def prepare() -> None:
+    """Migrate the database, train the default classifier if there is none, check the
+    configuration (what `up` does before it starts anything)."""
+    from omnidesk import runner
+
+    settings = _settings()
+    try:
+        runner.prepare(settings)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
 def api(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
     """Run the API server and webhooks only (production: several behind a proxy)."""
     from omnidesk import runner

@@ -61,3 +61,7 @@ class InvalidAuth(OmnideskError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class ModelError(OmnideskError):
+    """A triage model directory is missing, incomplete or of an unknown format."""

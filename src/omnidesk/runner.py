@@ -36,10 +36,27 @@ def _with_redis(settings: Settings, url: str) -> Settings:
 
 def prepare_classifier(settings: Settings) -> None:
     """Train the default classifier once here, not in every worker process at first use."""
-    from omnidesk.triage.train import ensure_model
+    from omnidesk.triage import store
 
-    version = ensure_model(settings.triage_model_dir)
+    version = store.active_version(settings.triage_model_dir)
+    if version is None:  # scikit-learn only when there is something to train
+        from omnidesk.triage.train import ensure_model
+
+        version = ensure_model(settings.triage_model_dir)
     log.info("classifier_ready", version=version, model_dir=str(settings.triage_model_dir))
+
+
+def prepare(settings: Settings) -> None:
+    """Everything `up` checks and sets up before it starts its processes: the schema, the
+    classifier, the configuration (connectors synced). Run as a child that exits (`omnidesk
+    prepare`), so the supervisor that then waits on the tree holds none of it in memory."""
+    from omnidesk.desk import Desk
+    from omnidesk.migrate import upgrade
+
+    upgrade(settings)
+    prepare_classifier(settings)
+    with redis_for(settings) as url:
+        Desk.load(_with_redis(settings, url))
 
 
 def run_api(settings: Settings, host: str, port: int) -> None:
@@ -111,14 +128,14 @@ def run_up(
     extra_env: dict[str, str] | None = None,
     on_ready: object = None,
 ) -> int:
-    from omnidesk.desk import Desk
-    from omnidesk.migrate import upgrade
+    import subprocess
 
-    upgrade(settings)
-    prepare_classifier(settings)
     with redis_for(settings) as url:
-        Desk.load(_with_redis(settings, url))  # check the config before starting anything
         env = {**os.environ, **(extra_env or {}), "OMNIDESK_REDIS_URL": url}
+        # migrate, train the default model if none, check the config: fail before starting
+        checked = subprocess.run(omnidesk_command("prepare"), env=env, check=False)
+        if checked.returncode != 0:
+            return checked.returncode
         tree = ProcessTree()
         tree.install_signal_handlers()
         tree.start("api", omnidesk_command("api", "--host", host, "--port", str(port)), env=env)

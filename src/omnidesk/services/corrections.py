@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -12,7 +13,9 @@ from omnidesk.services import events
 from omnidesk.settings import Settings
 from omnidesk.triage import store
 from omnidesk.triage.config import TriageConfig
-from omnidesk.triage.train import TrainResult, retrain
+
+if TYPE_CHECKING:
+    from omnidesk.triage.train import TrainResult
 
 
 def recategorise(
@@ -101,6 +104,8 @@ def retrain_with_corrections(
     with read_session(settings) as session:
         pairs = training_pairs(session) + list(extra or [])
         used = [c.id for c in session.exec(select(Correction)) if c.trained_in is None]
+    from omnidesk.triage.train import retrain  # numpy and scikit-learn: only to train
+
     result = retrain(model_dir, pairs, config=config, force=force)
     with unit_of_work(settings) as session:
         record_training(session, result, used)  # type: ignore[arg-type]

@@ -15,17 +15,21 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.preprocessing import normalize as normalize_rows
 
 from omnidesk.errors import ConfigError
 from omnidesk.triage.normalize import normalize, strip_salutations
 from omnidesk.validation import format_validation
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy and scikit-learn (about 100 MiB) are imported when an index is built, not with this
+# module: the configuration imports it, and so does every process, most of which never answer.
 
 # Measured with tests/core/test_knowledge.py's tables: the paraphrases the question variants
 # were tuned on score >= 0.29 (zh) / >= 0.27 (en) on their right entry; unrelated or
@@ -67,7 +71,13 @@ _ZH_SYNONYM_RE = re.compile("|".join(map(re.escape, _ZH_SYNONYMS)))
 _EN_PHRASE_RES = tuple((re.compile(k), v) for k, v in _EN_PHRASES.items())
 _LATIN_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _NUMBER = re.compile(r"\d[\d\s-]*\d|\d")
-_EN_STOP = frozenset(ENGLISH_STOP_WORDS) - {"not", "no", "where", "how", "when", "call"}
+
+
+@cache
+def _en_stop() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) - {"not", "no", "where", "how", "when", "call"}
 
 
 def is_gsm7(text: str) -> bool:
@@ -185,7 +195,8 @@ def analyze_en(text: str) -> list[str]:
     for pattern, replacement in _EN_PHRASE_RES:
         prepared = pattern.sub(replacement, prepared)
     prepared = _NUMBER.sub(" ", prepared)
-    stems = (_stem(w) for w in _LATIN_WORD.findall(prepared) if w not in _EN_STOP)
+    stop = _en_stop()
+    stems = (_stem(w) for w in _LATIN_WORD.findall(prepared) if w not in stop)
     words = [_EN_WORDS.get(w, w) for w in stems]
     return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
 
@@ -205,6 +216,10 @@ class _Index:
     """
 
     def __init__(self, entries: Sequence[KbEntry], language: str) -> None:
+        import numpy as np
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.preprocessing import normalize as normalize_rows
+
         self.entries = list(entries)
         self.owner = np.asarray([i for i, e in enumerate(self.entries) for _ in e.questions])
         texts = [q for e in self.entries for q in e.questions]
@@ -215,6 +230,8 @@ class _Index:
 
     def scores(self, text: str) -> np.ndarray:
         """Each entry's best cosine similarity to `text`."""
+        import numpy as np
+
         known = self.vectorizer.transform([text])
         vocabulary = self.vectorizer.vocabulary_
         unknown = Counter(f for f in self.analyzer(text) if f not in vocabulary)

@@ -7,16 +7,19 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from omnidesk.errors import ModelError
 from omnidesk.triage import store
 from omnidesk.triage.config import Priority, TriageConfig, load_config
 from omnidesk.triage.entities import EntityExtractor
 from omnidesk.triage.language import Language, detect_language
-from omnidesk.triage.model import Model, ModelError
 from omnidesk.triage.normalize import normalize, strip_quoted
 from omnidesk.triage.priority import decide_priority
 from omnidesk.triage.rules import Rules
+
+if TYPE_CHECKING:
+    from omnidesk.triage.model import Model  # numpy: loaded with the model, not with this
 
 DATA_DIR_ENV = "OMNIDESK_DATA_DIR"
 MODEL_DIR_ENV = "OMNIDESK_MODEL_DIR"

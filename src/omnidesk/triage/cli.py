@@ -15,7 +15,6 @@ from omnidesk.triage.classify import Classifier, default_model_dir
 from omnidesk.triage.config import load_config
 from omnidesk.triage.dataset import read_examples
 from omnidesk.triage.evaluate import evaluate, format_report
-from omnidesk.triage.train import retrain
 
 ModelDir = Annotated[
     Path | None,
@@ -108,6 +107,8 @@ def train_command(
     ] = True,
 ) -> None:
     """Train a new version; it becomes active only if its held-out macro-F1 is not worse."""
+    from omnidesk.triage.train import retrain  # numpy and scikit-learn: only to train
+
     try:
         fixes = _read_corrections(corrections) if corrections else []
         directory = model_dir or default_model_dir()

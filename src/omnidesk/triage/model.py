@@ -17,15 +17,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from omnidesk.errors import OmnideskError
+from omnidesk.errors import ModelError
 from omnidesk.triage.features import analyze
 
 FORMAT = 1
 Floats = npt.NDArray[np.float32]
 
 
-class ModelError(OmnideskError):
-    """A model directory is missing, incomplete or of an unknown format."""
+__all__ = ["FORMAT", "Model", "ModelError", "load_model", "save_model"]
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,9 +14,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from omnidesk.triage.model import Model, ModelError, load_model
+from omnidesk.errors import ModelError
+
+if TYPE_CHECKING:
+    from omnidesk.triage.model import Model
 
 ACTIVE = "active"
 HISTORY = "history.json"
@@ -130,4 +133,6 @@ def load_version(directory: Path, version: str | None = None) -> tuple[str, Mode
     chosen = version or active_version(directory)
     if chosen is None:
         raise ModelError(f"{directory}: no active triage model; run `omnidesk classifier train`")
+    from omnidesk.triage.model import load_model  # numpy: only where a model is loaded
+
     return chosen, load_model(directory / chosen)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Request
 
 from omnidesk.api.admin_schemas import ClassifierOut, ModelVersionOut, RetrainIn, RetrainOut
@@ -12,7 +14,9 @@ from omnidesk.services import audit, corrections
 from omnidesk.services.problems import Rejected
 from omnidesk.triage import store
 from omnidesk.triage.config import load_config
-from omnidesk.triage.train import TrainResult
+
+if TYPE_CHECKING:
+    from omnidesk.triage.train import TrainResult
 
 router = APIRouter(prefix="/classifier", tags=["classifier"], responses=PROBLEMS)
 
