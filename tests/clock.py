@@ -25,21 +25,30 @@ BEFORE_UTC_MIDNIGHT = datetime(2026, 12, 7, 23, 59, tzinfo=UTC)  # Tue 07:59 in 
 INSTANTS = (BEFORE_DESK_MIDNIGHT, AFTER_DESK_MIDNIGHT, BEFORE_UTC_MIDNIGHT)
 
 
-def command(argv: Sequence[str], at: datetime | None = None) -> list[str]:
-    """`python -m omnidesk ARGV`, run at `at` (ticking from there) or at this process's now.
+def command(
+    argv: Sequence[str], at: datetime | None = None, code: str | None = None
+) -> list[str]:
+    """`python -m omnidesk ARGV` (or `python -c CODE ARGV`), run at `at` (ticking from there) or
+    at this process's now.
 
     The child starts where this process's clock stands, so a test that travelled (or a run under
-    `--clock`) and the command it starts agree on what "today" is.
+    `--clock`) and the command it starts agree on what "today" is and on when things are due.
     """
     moment = at or datetime.now(UTC)
-    return [sys.executable, "-m", "tests.clock", moment.isoformat(), *argv]
+    script = ["-c", code] if code is not None else []
+    return [sys.executable, "-m", "tests.clock", moment.isoformat(), *script, *argv]
 
 
 def _main() -> None:
-    """`python -m tests.clock ISO-INSTANT ARGS...`: the omnidesk CLI with its clock at ISO."""
+    """`python -m tests.clock ISO-INSTANT [-c CODE] ARGS...`: the omnidesk CLI (or CODE) with
+    its clock at ISO-INSTANT."""
     moment = datetime.fromisoformat(sys.argv[1])
-    sys.argv = ["omnidesk", *sys.argv[2:]]
+    code = sys.argv[3] if sys.argv[2:3] == ["-c"] else None
+    sys.argv = ["omnidesk", *sys.argv[4 if code is not None else 2 :]]
     with time_machine.travel(moment, tick=True):
+        if code is not None:
+            exec(compile(code, "<tests.clock -c>", "exec"), {"__name__": "__main__"})
+            return
         from omnidesk.cli import main
 
         main()

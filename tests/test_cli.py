@@ -9,9 +9,13 @@ import subprocess
 import sys
 
 import httpx
+import psutil
 import pytest
+from sqlmodel import Session, select
 
 from fakes.twilio import post_webhook, sms_params
+from omnidesk.db import get_engine
+from omnidesk.models import Message
 from tests.factories import TWILIO_NUMBER, TWILIO_SID, TWILIO_TOKEN, twilio_toml, wait_until
 from tests.live import free_port
 
@@ -105,3 +109,50 @@ def _healthy(port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+@pytest.mark.slow
+def test_api_with_two_workers_serves_webhooks_from_two_processes(env, settings, tmp_path):
+    # Given the API started as two processes sharing one port (Redis from the test run)
+    port = free_port()
+    settings.config.write_text(twilio_toml("http://127.0.0.1:1"))
+    run_env = {
+        **env,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "OMNIDESK_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "OMNIDESK_REDIS_URL": settings.redis_url,
+    }
+    assert omnidesk("db", "upgrade", env=run_env).returncode == 0
+    log = open(tmp_path / "api.log", "wb")  # noqa: SIM115
+    api = subprocess.Popen(
+        [sys.executable, "-m", "omnidesk", "api", "--port", str(port), "--workers", "2"],
+        env=run_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_until(lambda: _healthy(port), timeout=60, interval=0.2)
+        workers = [" ".join(_cmdline(c)) for c in psutil.Process(api.pid).children()]
+        # When customers write, each webhook is accepted and stored once
+        url = f"http://127.0.0.1:{port}/webhooks/tp-sms/sms"
+        for n in range(6):
+            params = sms_params(TWILIO_SID, f"+861380013800{n}", TWILIO_NUMBER, f"你好 {n}")
+            assert post_webhook(url, TWILIO_TOKEN, params).status_code == 200
+    finally:
+        api.send_signal(signal.SIGTERM)
+        code = api.wait(timeout=60)
+        log.close()
+    assert code == 0, (tmp_path / "api.log").read_text()[-3000:]
+    # Then two worker processes served them
+    assert len([w for w in workers if "spawn_main" in w]) == 2, workers
+    with Session(get_engine(settings)) as session:  # no worker runs: stored, queued
+        texts = sorted(m.text for m in session.exec(select(Message)))
+    assert texts == [f"你好 {n}" for n in range(6)]
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:  # a helper that already exited
+        return []

@@ -83,13 +83,19 @@ def prepare() -> None:
 
 
 @app.command()
-def api(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
+def api(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="API processes sharing the port (one host).")
+    ] = 1,
+) -> None:
     """Run the API server and webhooks only (production: several behind a proxy)."""
     from omnidesk import runner
 
     settings = _settings()
     try:
-        runner.run_api(settings, host, port)
+        runner.run_api(settings, host, port, workers)
     except ConfigError as exc:
         raise _fail(str(exc)) from exc
 

@@ -59,23 +59,41 @@ def prepare(settings: Settings) -> None:
         Desk.load(_with_redis(settings, url))
 
 
-def run_api(settings: Settings, host: str, port: int) -> None:
+def run_api(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    """The API on one port: in this process, or in `workers` processes that share the socket
+    (uvicorn's supervisor; each builds its own app from the environment, `api_app`)."""
     import uvicorn
 
+    options: dict[str, object] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": 3,
+    }
+    with redis_for(settings) as url:  # an embedded Redis is shared: its URL is in the env
+        if workers > 1:
+            from omnidesk.desk import Desk
+
+            Desk.load(_with_redis(settings, url))  # a bad config fails here, not N times
+            uvicorn.run("omnidesk.runner:api_app", factory=True, workers=workers, **options)
+            return
+        uvicorn.run(api_app(_with_redis(settings, url)), **options)  # type: ignore[arg-type]
+
+
+def api_app(settings: Settings | None = None) -> object:
+    """The API app with the broker installed (uvicorn's factory for `--workers N`)."""
     from omnidesk.api.app import create_app
 
-    with redis_for(settings) as url:
-        settings = _with_redis(settings, url)
-        _dramatiq_broker(settings, url)
-        app = create_app(settings)
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=3,
-        )
+    if settings is None:  # a worker process of `api --workers N`
+        from omnidesk.logging import configure_logging
+        from omnidesk.settings import get_settings
+
+        settings = get_settings()
+        configure_logging(settings)
+    assert settings.redis_url, "OMNIDESK_REDIS_URL is set by run_api"
+    _dramatiq_broker(settings, settings.redis_url)
+    return create_app(settings)
 
 
 def _dramatiq_broker(settings: Settings, url: str) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -40,6 +39,7 @@ from omnidesk.services.intake import DeskIntake
 from omnidesk.services.status import set_status
 from omnidesk.services.survey_links import LinkSigner
 from omnidesk.settings import Settings
+from tests import clock
 from tests.core.test_surveys import resolved_request
 from tests.factories import (
     CUSTOMER,
@@ -102,9 +102,9 @@ def cli_env(settings) -> dict[str, str]:
 
 
 def run_cli(env: dict[str, str], *args: str, module: bool = True) -> subprocess.CompletedProcess:
-    command = ["-m", "omnidesk"] if module else ["-c", CLI]
+    """The command in a new process, its clock where this test's stands (tests/clock.py)."""
     return subprocess.run(
-        [sys.executable, *command, *args],
+        clock.command(args) if module else clock.command(args, code=CLI),
         env=env,
         capture_output=True,
         text=True,
