@@ -12,8 +12,6 @@ prints the tree again. The raw baseline beside it: a bare `python -c pass` inter
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,17 +23,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._up import NUMBER, SID, TOKEN, omnidesk_up, sms_connector  # noqa: E402
 from fakes.twilio import FakeTwilio, sign, sms_params  # noqa: E402
-
-SID = "AC0123456789abcdef0123456789abcdef"
-TOKEN = "bench-token"
-NUMBER = "+15005550006"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def tree(root: psutil.Process) -> list[tuple[str, int]]:
@@ -74,55 +63,24 @@ def main() -> None:
     args = parser.parse_args()
     baseline = bare_interpreter()
     twilio = FakeTwilio(accounts={SID: TOKEN}, numbers={SID: [NUMBER]}, test_credentials=True)
-    with tempfile.TemporaryDirectory() as tmp, twilio:
-        port = free_port()
-        config = Path(tmp) / "omnidesk.toml"
-        config.write_text(
-            f'[[connectors]]\nname = "tp-sms"\nchannel = "twilio"\naccount_sid = "{SID}"\n'
-            f'auth_token = "${{TWILIO_AUTH_TOKEN}}"\nfrom_number = "{NUMBER}"\n'
-            f'api_base_url = "{twilio.base_url}"\n'
-        )
-        env = os.environ | {
-            "OMNIDESK_DATA_DIR": tmp,
-            "OMNIDESK_CONFIG": str(config),
-            "OMNIDESK_PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "TWILIO_AUTH_TOKEN": TOKEN,
-            "OMNIDESK_LOG_LEVEL": "warning",
-        }
-        env.pop("OMNIDESK_DATABASE_URL", None)
-        env.pop("OMNIDESK_REDIS_URL", None)
-        command = [sys.executable, "-m", "omnidesk", "up", "--port", str(port)]
-        up = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or up.poll() is not None:
-                    raise SystemExit("omnidesk up did not start")
-                time.sleep(0.5)
-            time.sleep(10)  # workers and scheduler settle
-            root = psutil.Process(up.pid)
-            show("idle", tree(root), baseline)
-
-            hook = f"{url}/webhooks/tp-sms/sms"
-            with httpx.Client(timeout=30) as http:
-                for n in range(args.messages):
-                    params = sms_params(SID, f"+86138{n:08d}", NUMBER, f"我的订单{n}到哪了？")
-                    signature = sign(TOKEN, hook, params)
-                    http.post(hook, data=params, headers={"X-Twilio-Signature": signature})
-            deadline = time.monotonic() + 300
-            while len(twilio.messages) < args.messages and time.monotonic() < deadline:
-                time.sleep(0.5)
-            answered = f"after {len(twilio.messages)} of {args.messages} SMS answered"
-            show(answered, tree(root), baseline)
-        finally:
-            up.terminate()
-            up.wait(60)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        twilio,
+        omnidesk_up(tmp, sms_connector(twilio.base_url)) as (up, url),
+    ):
+        root = psutil.Process(up.pid)
+        show("idle", tree(root), baseline)
+        hook = f"{url}/webhooks/tp-sms/sms"
+        with httpx.Client(timeout=30) as http:
+            for n in range(args.messages):
+                params = sms_params(SID, f"+86138{n:08d}", NUMBER, f"我的订单{n}到哪了？")
+                signature = sign(TOKEN, hook, params)
+                http.post(hook, data=params, headers={"X-Twilio-Signature": signature})
+        deadline = time.monotonic() + 300
+        while len(twilio.messages) < args.messages and time.monotonic() < deadline:
+            time.sleep(0.5)
+        answered = f"after {len(twilio.messages)} of {args.messages} SMS answered"
+        show(answered, tree(root), baseline)
 
 
 if __name__ == "__main__":

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,19 +28,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._up import NUMBER, SID, TOKEN, omnidesk_up, sms_connector  # noqa: E402
 from fakes.orders import FakeOrders  # noqa: E402
 from fakes.twilio import FakeTwilio, sign, sms_params  # noqa: E402
 
-SID = "AC0123456789abcdef0123456789abcdef"
-TOKEN = "bench-token"
-NUMBER = "+15005550006"
 ORDERS = {"1234567890": "SF1234567890123", "9876543210": "1Z999AA10123456784"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -116,53 +106,21 @@ def main() -> None:
     twilio = FakeTwilio(accounts={SID: TOKEN}, numbers={SID: [NUMBER]}, test_credentials=True)
     with tempfile.TemporaryDirectory() as tmp, twilio, FakeOrders(token="shop-token") as shop:
         _stamp_arrivals(twilio)
-        port = free_port()
-        config = Path(tmp) / "omnidesk.toml"
-        config.write_text(
+        config = (
             f'[order_system]\nurl = "{shop.url_template}"\n'
             'headers = { Authorization = "Bearer ${ORDER_API_TOKEN}" }\n\n'
-            f'[[connectors]]\nname = "tp-sms"\nchannel = "twilio"\naccount_sid = "{SID}"\n'
-            f'auth_token = "${{TWILIO_AUTH_TOKEN}}"\nfrom_number = "{NUMBER}"\n'
-            f'api_base_url = "{twilio.base_url}"\n'
-        )
-        env = os.environ | {
-            "OMNIDESK_DATA_DIR": tmp,
-            "OMNIDESK_CONFIG": str(config),
-            "OMNIDESK_PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "TWILIO_AUTH_TOKEN": TOKEN,
-            "ORDER_API_TOKEN": "shop-token",
-            "OMNIDESK_LOG_LEVEL": "warning",
-        }
-        command = [sys.executable, "-m", "omnidesk", "up", "--port", str(port)]
-        up = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            _wait_healthy(url, up)
+        ) + sms_connector(twilio.base_url)
+        env = {"ORDER_API_TOKEN": "shop-token"}
+        embedded = "OMNIDESK_DATABASE_URL" not in os.environ
+        with omnidesk_up(tmp, config, env, embedded=embedded) as (_up, url):
             hook = f"{url}/webhooks/tp-sms/sms"
             phase("warm-up (not counted)", hook, twilio, 9_000, 10, args.rate)
             shop.delay = 0.0
-            phase(
-                "order API answering at once (baseline)", hook, twilio, 0, args.customers, args.rate
-            )
+            fast = "order API answering at once (baseline)"
+            phase(fast, hook, twilio, 0, args.customers, args.rate)
             shop.delay = args.delay
             slow = f"order API answering in {args.delay:g} s"
             phase(slow, hook, twilio, 1_000, args.customers, args.rate)
-        finally:
-            up.terminate()
-            up.wait(60)
-
-
-def _wait_healthy(url: str, up: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and up.poll() is None:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                time.sleep(5)  # workers settle
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("omnidesk up did not start")
 
 
 def _stamp_arrivals(twilio: FakeTwilio) -> None:
