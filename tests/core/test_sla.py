@@ -159,3 +159,21 @@ def test_routing_and_assignment_can_be_replayed_from_the_event_log(desk):
     assert decide([], team_categories, "general", facts).team == routed.data["team"]
     loads = assigned.data["candidates"]
     assert assigned.data["assignee"] == min(sorted(loads), key=lambda a: loads[a])
+
+
+@pytest.mark.parametrize(
+    ("opened", "date"),
+    [
+        (datetime(2026, 12, 7, 15, 59, tzinfo=UTC), "20261207"),  # 23:59 in Beijing
+        (datetime(2026, 12, 7, 16, 30, tzinfo=UTC), "20261208"),  # 00:30 in Beijing, UTC's 7th
+    ],
+)
+def test_a_complaints_reference_is_dated_by_the_desks_calendar(opened, date):
+    class Rows(list):
+        def add(self, row) -> None:
+            self.append(row)
+
+    request = Request(id=7, customer_id=1, channel="twilio", connector_id=1, created_at=opened)
+    rows = Rows()
+    assert route.register_complaint(rows, request, "Asia/Shanghai") == f"TS{date}000007"
+    assert rows[-1].data["complaint_ref"] == f"TS{date}000007"

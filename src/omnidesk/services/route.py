@@ -3,6 +3,8 @@ picks the agent; complaints get their reference number. Every decision is an eve
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlmodel import Session
 
 from omnidesk.config_file import DeskConfig
@@ -61,7 +63,7 @@ def run(session: Session, message: Message, config: DeskConfig) -> list[Task]:
         },
     )
     if request.category == "complaint" and request.complaint_ref is None:
-        register_complaint(session, request)
+        register_complaint(session, request, config.hours["default"].time_zone)
     if request.bot_active:
         return []  # the bot answers first; SLA and assignment start at hand-off (chatbot)
     sla.apply(session, request, config)
@@ -69,9 +71,14 @@ def run(session: Session, message: Message, config: DeskConfig) -> list[Task]:
     return []
 
 
-def register_complaint(session: Session, request: Request) -> str:
-    """Give a complaint its reference (told to the customer; used in every status notice)."""
-    request.complaint_ref = f"TS{request.created_at:%Y%m%d}{request.id:06d}"
+def register_complaint(session: Session, request: Request, time_zone: str) -> str:
+    """Give a complaint its reference (told to the customer; used in every status notice).
+
+    Its date is the day the complaint was opened on the desk's calendar: a complaint opened at
+    00:30 in Beijing is dated that day, not the day before as UTC has it.
+    """
+    opened = request.created_at.astimezone(ZoneInfo(time_zone))
+    request.complaint_ref = f"TS{opened:%Y%m%d}{request.id:06d}"
     if request.priority in (Priority.NORMAL, Priority.LOW):
         request.priority = Priority.HIGH
     session.add(request)
